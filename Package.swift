@@ -1,0 +1,27 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "sicha",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sicha", targets: ["sicha"]),
+        .library(name: "SiChaCore", targets: ["SiChaIO", "SiChaCore", "SiChaReport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(name: "SiChaIO", dependencies: ["CZstd"]),
+        .target(name: "SiChaCore", dependencies: ["SiChaIO"]),
+        .target(name: "SiChaReport", dependencies: ["SiChaCore", "SiChaIO"]),
+        .executableTarget(name: "sicha", dependencies: [
+            "SiChaReport", "SiChaCore", "SiChaIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "SiChaIOTests", dependencies: ["SiChaIO"]),
+        .testTarget(name: "SiChaCoreTests", dependencies: ["SiChaCore", "SiChaIO"]),
+        .testTarget(name: "SiChaEndToEndTests", dependencies: ["SiChaReport", "SiChaCore"]),
+    ]
+)

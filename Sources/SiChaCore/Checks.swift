@@ -1,0 +1,32 @@
+/// The record-level checks (四查) that compare a record with itself.
+enum Checks {
+    /// `CHRONIC_ABSENCE`: absent for at least `threshold` of the expected days.
+    static func chronicAbsence(expected: Int32, absent: Int32, threshold: Double) -> String? {
+        guard expected > 0, Double(absent) / Double(expected) >= threshold else { return nil }
+        return "absent \(absent) of \(expected) days (\(percent(Double(absent) / Double(expected))))"
+    }
+
+    /// `ID_BIRTH_MISMATCH`: the stated birth date is missing, unreadable or not the ID's.
+    static func birthMismatch(_ id: IDNumber, _ stated: StatedIdentity) -> String? {
+        if stated.birth == 0 { return "birth_date empty or unreadable; ID says \(id.birthDate)" }
+        if stated.birth == id.birthDate.packed { return nil }
+        return "birth_date \(date(stated.birth)); ID says \(id.birthDate)"
+    }
+
+    /// `ID_SEX_MISMATCH`: the stated sex is missing, unreadable or not the ID's.
+    static func sexMismatch(_ id: IDNumber, _ stated: StatedIdentity) -> String? {
+        if stated.sex == 0 { return "sex empty or unreadable; ID says \(id.sex.code)" }
+        if stated.sex == id.sex.rawValue { return nil }
+        return "sex \(Sex(rawValue: stated.sex)!.code); ID says \(id.sex.code)"
+    }
+
+    static func date(_ packed: Int32) -> String {
+        CivilDate(year: Int(packed / 10000), month: Int(packed / 100 % 100), day: Int(packed % 100))!.description
+    }
+
+    /// A ratio as a percentage with one decimal, e.g. `26.7%`.
+    static func percent(_ ratio: Double) -> String {
+        let tenths = Int((ratio * 1000).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+}

@@ -1,0 +1,111 @@
+/// A calendar date without time zone, packed as `yyyymmdd` so that it compares and hashes as an integer.
+public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The date as the integer `yyyymmdd`.
+    public let packed: Int32
+
+    public var year: Int { Int(packed / 10000) }
+    public var month: Int { Int(packed / 100 % 100) }
+    public var day: Int { Int(packed % 100) }
+
+    /// A real calendar date, or nil (month 13, 30 February, year 0...).
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...9999).contains(year), (1...12).contains(month), day >= 1,
+              day <= CivilDate.daysIn(month: month, year: year) else { return nil }
+        packed = Int32(year * 10000 + month * 100 + day)
+    }
+
+    public static func < (a: CivilDate, b: CivilDate) -> Bool { a.packed < b.packed }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// `YYYY-MM-DD`.
+    public var description: String {
+        func pad(_ n: Int, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    /// Whole years of age on `date` for someone born on `self`.
+    public func age(on date: CivilDate) -> Int {
+        date.year - year - ((date.month, date.day) < (month, day) ? 1 : 0)
+    }
+
+    /// Reads `YYYY-MM-DD`, `YYYYMMDD` or `YYYY/MM/DD` (month and day may have one digit when separated),
+    /// with surrounding spaces. Nil for anything else or for a date that does not exist.
+    public static func parse(_ field: UnsafeRawBufferPointer) -> CivilDate? {
+        let f = field.trimmingSpaces()
+        guard f.count >= 8, f.count <= 10 else { return nil }
+        var parts = (0, 0, 0)
+        if f.count == 8, f.allSatisfy({ $0 &- 0x30 < 10 }) {
+            parts.0 = f.decimal(0..<4)
+            parts.1 = f.decimal(4..<6)
+            parts.2 = f.decimal(6..<8)
+        } else {
+            let sep = f[4]
+            guard sep == UInt8(ascii: "-") || sep == UInt8(ascii: "/"),
+                  f[0..<4].allSatisfy({ $0 &- 0x30 < 10 }) else { return nil }
+            var numbers: [Int] = []
+            var current = -1
+            for byte in f[5...] {
+                if byte == sep {
+                    guard current >= 0 else { return nil }
+                    numbers.append(current); current = -1
+                } else if byte &- 0x30 < 10 {
+                    current = max(current, 0) * 10 + Int(byte &- 0x30)
+                    if current > 99 { return nil }
+                } else { return nil }
+            }
+            guard current >= 0 else { return nil }
+            numbers.append(current)
+            guard numbers.count == 2 else { return nil }
+            parts = (f.decimal(0..<4), numbers[0], numbers[1])
+        }
+        return CivilDate(year: parts.0, month: parts.1, day: parts.2)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The bytes without leading and trailing ASCII spaces, tabs and ideographic spaces (U+3000).
+    public func trimmingSpaces() -> UnsafeRawBufferPointer {
+        guard let base = baseAddress else { return self }
+        var lo = 0, hi = count
+        while lo < hi {
+            if self[lo] == 0x20 || self[lo] == 0x09 { lo += 1 }
+            else if hi - lo >= 3, self[lo] == 0xE3, self[lo + 1] == 0x80, self[lo + 2] == 0x80 { lo += 3 }
+            else { break }
+        }
+        while hi > lo {
+            if self[hi - 1] == 0x20 || self[hi - 1] == 0x09 { hi -= 1 }
+            else if hi - lo >= 3, self[hi - 3] == 0xE3, self[hi - 2] == 0x80, self[hi - 1] == 0x80 { hi -= 3 }
+            else { break }
+        }
+        return UnsafeRawBufferPointer(start: base + lo, count: hi - lo)
+    }
+
+    /// The decimal value of the ASCII digits in `range` (the caller has checked they are digits).
+    func decimal(_ range: Range<Int>) -> Int {
+        var value = 0
+        for i in range { value = value * 10 + Int(self[i] &- 0x30) }
+        return value
+    }
+
+    /// Whether the bytes, ASCII-lowercased, equal `text`.
+    public func equalsIgnoringCase(_ text: StaticString) -> Bool {
+        guard count == text.utf8CodeUnitCount else { return false }
+        let other = text.utf8Start
+        for i in 0..<count {
+            var a = self[i]
+            if a >= 0x41 && a <= 0x5A { a |= 0x20 }
+            if a != other[i] { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,162 @@
+/// A valid resident ID number (公民身份号码, GB 11643-1999), normalised to 18 characters.
+///
+/// The 17 leading digits are packed into `key` (below 10^17, so 57 bits); the check character
+/// is derived from them. Every table in sicha is keyed on `key`.
+public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The first 17 digits as one integer.
+    public let key: UInt64
+
+    public init(key: UInt64) { self.key = key }
+
+    public static func < (a: IDNumber, b: IDNumber) -> Bool { a.key < b.key }
+
+    /// The 17 digits, most significant first.
+    public var digits: [UInt8] {
+        var out = [UInt8](repeating: 0, count: 17)
+        var k = key
+        for i in stride(from: 16, through: 0, by: -1) { out[i] = UInt8(k % 10); k /= 10 }
+        return out
+    }
+
+    /// The birth date in digits 7–14.
+    public var birthDate: CivilDate {
+        let yyyymmdd = key / 1000 % 100_000_000
+        return CivilDate(year: Int(yyyymmdd / 10000), month: Int(yyyymmdd / 100 % 100), day: Int(yyyymmdd % 100))!
+    }
+
+    /// The 17th digit is odd for a man, even for a woman.
+    public var sex: Sex { key % 2 == 1 ? .male : .female }
+
+    /// The 18-character form, check character included.
+    public var description: String {
+        var bytes = digits.map { $0 + 0x30 }
+        bytes.append(IDNumber.checkCharacter(digits: digits))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static let weights: [Int] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    private static let checkCharacters: [UInt8] = Array("10X98765432".utf8)
+
+    /// The ISO 7064 MOD 11-2 check character (ASCII) of 17 digit values (0–9).
+    public static func checkCharacter<C: Collection>(digits: C) -> UInt8 where C.Element == UInt8 {
+        var sum = 0
+        for (weight, digit) in zip(weights, digits) { sum += weight * Int(digit) }
+        return checkCharacters[sum % 11]
+    }
+
+    /// Province codes of GB/T 2260 that an ID may start with.
+    public static func isProvince(_ code: Int) -> Bool {
+        switch code {
+        case 11...15, 21...23, 31...37, 41...46, 50...54, 61...65, 71, 81...83: return true
+        default: return false
+        }
+    }
+
+    /// Normalises and validates a raw ID field (section 2 of the contract).
+    public static func parse(_ field: UnsafeRawBufferPointer, asOf: CivilDate) -> Result<IDNumber, IDProblem> {
+        let raw = field.trimmingSpaces()
+        if raw.isEmpty { return .failure(.empty) }
+        // Normalise into at most 19 ASCII bytes: full-width digits and X become ASCII, x becomes X.
+        var chars = [UInt8](); chars.reserveCapacity(19)
+        var i = 0
+        var length = 0
+        while i < raw.count {
+            var c = raw[i]
+            if c == 0xEF, i + 2 < raw.count, raw[i + 1] == 0xBC, raw[i + 2] >= 0x90, raw[i + 2] <= 0x99 {
+                c = raw[i + 2] - 0x90 + 0x30; i += 3
+            } else if c == 0xEF, i + 2 < raw.count, raw[i + 1] == 0xBC, raw[i + 2] == 0xB8 {
+                c = UInt8(ascii: "X"); i += 3
+            } else if c == 0xEF, i + 2 < raw.count, raw[i + 1] == 0xBD, raw[i + 2] == 0x98 {
+                c = UInt8(ascii: "X"); i += 3
+            } else {
+                if c == UInt8(ascii: "x") { c = UInt8(ascii: "X") }
+                i += 1
+                // Skip the continuation bytes of any other UTF-8 character: it counts as one.
+                if c >= 0xC0 { while i < raw.count, raw[i] & 0xC0 == 0x80 { i += 1 } }
+            }
+            length += 1
+            if chars.count < 19 { chars.append(c) }
+        }
+        func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
+        let allDigits = chars.allSatisfy(isDigit)
+        if !allDigits || length > 18 {
+            let sci = chars.contains(UInt8(ascii: "E")) || chars.contains(UInt8(ascii: "e"))
+            if sci, chars.allSatisfy({ isDigit($0) || $0 == 0x2E || $0 == 0x2B || $0 == 0x45 || $0 == 0x65 }) {
+                return .failure(.scientificNotation)
+            }
+        }
+        let body = length == 18 ? chars[0..<17] : chars[0..<min(chars.count, 15)]
+        if length != 18 && length != 15 {
+            return .failure(allDigits || length > 18 ? .length(length) : .characters)
+        }
+        guard body.allSatisfy(isDigit), length == 15 ? isDigit(chars[14]) : (isDigit(chars[17]) || chars[17] == UInt8(ascii: "X")) else {
+            return .failure(.characters)
+        }
+        var digits = body.map { $0 - 0x30 }
+        if length == 15 { digits.insert(contentsOf: [1, 9], at: 6) }
+        let province = Int(digits[0]) * 10 + Int(digits[1])
+        guard isProvince(province) else { return .failure(.province(province)) }
+        let y = digits[6..<10].reduce(0) { $0 * 10 + Int($1) }
+        let m = Int(digits[10]) * 10 + Int(digits[11])
+        let d = Int(digits[12]) * 10 + Int(digits[13])
+        guard let birth = CivilDate(year: y, month: m, day: d) else { return .failure(.date("not a date")) }
+        guard birth.packed >= 1900_01_01 else { return .failure(.date("before 1900")) }
+        guard birth <= asOf else { return .failure(.date("after the as-of date")) }
+        if length == 18 {
+            let expected = checkCharacter(digits: digits)
+            if chars[17] != expected {
+                if chars[15] == 0x30, chars[16] == 0x30, chars[17] == 0x30 { return .failure(.zeroedDigits) }
+                return .failure(.checksum(found: chars[17], expected: expected))
+            }
+        }
+        return .success(IDNumber(key: digits.reduce(0) { $0 * 10 + UInt64($1) }))
+    }
+}
+
+/// Why an ID field is not a valid ID number. The description starts with the cause the contract names.
+public enum IDProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    case empty
+    case length(Int)
+    case characters
+    case checksum(found: UInt8, expected: UInt8)
+    case province(Int)
+    case date(String)
+    case scientificNotation
+    case zeroedDigits
+
+    public var description: String {
+        switch self {
+        case .empty: return "empty"
+        case .length(let n): return "length: \(n) characters, expected 18 (or 15)"
+        case .characters: return "characters: not 17 digits and a check character"
+        case .checksum(let found, let expected):
+            return "checksum: check character \(Character(Unicode.Scalar(found))), expected \(Character(Unicode.Scalar(expected)))"
+        case .province(let p): return "province: \(p < 10 ? "0" : "")\(p) is not a province code"
+        case .date(let why): return "date: birth date \(why)"
+        case .scientificNotation: return "spreadsheet: scientific notation"
+        case .zeroedDigits: return "spreadsheet: last digits zeroed by 15-digit precision"
+        }
+    }
+}
+
+/// 性别 as recorded in a register.
+public enum Sex: UInt8, Sendable {
+    case male = 1, female = 2
+
+    /// Reads `1`/`男`/`M` or `2`/`女`/`F` (any case, surrounding spaces); nil otherwise.
+    public static func parse(_ field: UnsafeRawBufferPointer) -> Sex? {
+        let f = field.trimmingSpaces()
+        if f.count == 1 {
+            switch f[0] {
+            case UInt8(ascii: "1"), UInt8(ascii: "M"), UInt8(ascii: "m"): return .male
+            case UInt8(ascii: "2"), UInt8(ascii: "F"), UInt8(ascii: "f"): return .female
+            default: return nil
+            }
+        }
+        if f.count == 3, f[0] == 0xE7, f[1] == 0x94, f[2] == 0xB7 { return .male }   // 男
+        if f.count == 3, f[0] == 0xE5, f[1] == 0xA5, f[2] == 0xB3 { return .female } // 女
+        return nil
+    }
+
+    public var code: String { self == .male ? "M" : "F" }
+}

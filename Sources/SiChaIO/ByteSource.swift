@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A stream of bytes: a file, standard input, or a decoder wrapped around another source.
+public protocol ByteSource: AnyObject {
+    /// Fills the front of `buffer` and returns how many bytes were written; 0 only at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int
+}
+
+/// Why an input cannot be read. `description` is one line, without any record content.
+public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The bytes of a file, or of standard input for `-`, read with `read(2)`.
+public final class FileSource: ByteSource {
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    /// The size of the file in bytes, when it is a regular file.
+    public let size: Int?
+
+    public init(path: String) throws(InputError) {
+        if path == "-" {
+            fd = 0; ownsDescriptor = false; size = nil
+            return
+        }
+        let opened = open(path, O_RDONLY)
+        guard opened >= 0 else { throw InputError("cannot open: \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard fstat(opened, &info) == 0 else {
+            close(opened)
+            throw InputError("cannot read: \(String(cString: strerror(errno)))")
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            close(opened)
+            throw InputError("is a directory, not a file")
+        }
+        fd = opened; ownsDescriptor = true
+        size = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+    }
+
+    deinit { if ownsDescriptor { close(fd) } }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw InputError("read failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// Opens a register file the way the contract says: `-` is standard input, a name ending in
+/// `.zst` is a zstd stream, anything else plain text; `gb18030` converts to UTF-8 on the way.
+public func openInput(path: String, gb18030: Bool = false) throws(InputError) -> ByteSource {
+    var source: ByteSource = try FileSource(path: path)
+    if path.hasSuffix(".zst") { source = try ZstdSource(source) }
+    if gb18030 { source = try IconvSource(source, from: "GB18030") }
+    return source
+}

@@ -1,0 +1,276 @@
+/// What is wrong with a record as CSV.
+public enum CSVProblem: Equatable, Sendable, CustomStringConvertible {
+    /// A quote inside an unquoted field, or text after a closing quote.
+    case brokenQuoting
+    /// The record runs past `CSVReader.maxRecordBytes`.
+    case tooLong
+    /// A quoted field is still open at the end of the input.
+    case unclosedQuote
+
+    public var description: String {
+        switch self {
+        case .brokenQuoting: return "broken quoting"
+        case .tooLong: return "record longer than 1 MiB"
+        case .unclosedQuote: return "quote still open at the end of the input"
+        }
+    }
+}
+
+/// Streams RFC 4180 records from a byte source, with the physical line where each starts.
+///
+/// Memory is bounded by the buffer: one read plus the longest allowed record. A record longer than
+/// 1 MiB, or one whose quote is still open at the end of the input, comes back once with its
+/// `problem` set, and reading resumes at the line after the one where it began. Blank lines are
+/// not records. A UTF-8 byte-order mark at the start of the stream is skipped.
+///
+/// The fields and `raw` of the current record are valid until the next call to `next()`.
+public final class CSVReader {
+    public static let maxRecordBytes = 1 << 20
+
+    private let source: ByteSource
+    private let readSize: Int
+    private let capacity: Int
+    private let buffer: UnsafeMutablePointer<UInt8>
+    private var start = 0
+    private var end = 0
+    private var eof = false
+    private var atStreamStart = true
+    private var nextLine = 1
+    /// Set after a too-long record or an unclosed quote: skip to the line after `resumeLine - 1`.
+    private var skipping = false
+    private var resumeLine = 0
+
+    private let scratch: UnsafeMutablePointer<UInt8>
+    private var scratchUsed = 0
+    private var fieldStorage: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    private var fieldCapacity = 64
+
+    /// Number of fields of the current record.
+    public private(set) var fieldCount = 0
+    /// The physical line (1-based) where the current record starts.
+    public private(set) var line = 0
+    /// The bytes of the current record as read (for a record with a problem, at most its first 1 MiB).
+    public private(set) var raw = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Set when the current record is not valid CSV.
+    public private(set) var problem: CSVProblem?
+    /// Bytes consumed from the source so far.
+    public private(set) var bytesRead = 0
+
+    /// `readSize` is how many bytes one call to the source asks for (tests vary it down to 1).
+    public init(source: ByteSource, readSize: Int = 1 << 20) {
+        self.source = source
+        self.readSize = max(1, readSize)
+        capacity = CSVReader.maxRecordBytes + self.readSize + 4
+        buffer = .allocate(capacity: capacity)
+        scratch = .allocate(capacity: CSVReader.maxRecordBytes + 4)
+        fieldStorage = .allocate(capacity: fieldCapacity)
+    }
+
+    deinit {
+        buffer.deallocate()
+        scratch.deallocate()
+        fieldStorage.deallocate()
+    }
+
+    /// Field `i` of the current record (`0 ..< fieldCount`), quotes removed and `""` unescaped.
+    @inline(__always)
+    public func field(_ i: Int) -> UnsafeRawBufferPointer { fieldStorage[i] }
+
+    /// Moves to the next record; false at the end of the input.
+    public func next() throws(InputError) -> Bool {
+        while true {
+            if skipping {
+                if let lf = findLineFeed(from: start) {
+                    start = lf + 1
+                    nextLine = resumeLine
+                    skipping = false
+                } else {
+                    start = end
+                    if eof { return false }
+                    try refill()
+                    continue
+                }
+            }
+            switch parse() {
+            case .record(let length, let lines, let broken):
+                let blank = length == 1 || (length == 2 && buffer[start] == 0x0D)
+                if length > CSVReader.maxRecordBytes { return reject(.tooLong, length: CSVReader.maxRecordBytes) }
+                raw = UnsafeRawBufferPointer(start: buffer + start, count: length)
+                line = nextLine
+                nextLine += lines
+                start += length
+                if blank && !broken { continue }
+                problem = broken ? .brokenQuoting : nil
+                return true
+            case .unclosedQuote:
+                return reject(.unclosedQuote, length: end - start)
+            case .endOfInput:
+                return false
+            case .needMore:
+                if end - start > CSVReader.maxRecordBytes { return reject(.tooLong, length: CSVReader.maxRecordBytes) }
+                try refill()
+            }
+        }
+    }
+
+    @inline(never)
+    private func reject(_ why: CSVProblem, length: Int) -> Bool {
+        fieldCount = 0
+        problem = why
+        raw = UnsafeRawBufferPointer(start: buffer + start, count: min(length, end - start))
+        line = nextLine
+        resumeLine = nextLine + 1
+        skipping = true
+        return true
+    }
+
+    private func findLineFeed(from position: Int) -> Int? {
+        var p = position
+        while p < end {
+            if buffer[p] == 0x0A { return p }
+            p += 1
+        }
+        return nil
+    }
+
+    private func refill() throws(InputError) {
+        if eof { return }
+        if capacity - end < readSize {
+            let live = end - start
+            if live > 0 { (buffer).update(from: buffer + start, count: live) }
+            start = 0; end = live
+        }
+        let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: min(readSize, capacity - end)))
+        if n == 0 { eof = true }
+        end += n
+        bytesRead += n
+        if atStreamStart {
+            if end - start >= 3 || eof {
+                if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF { start += 3 }
+                atStreamStart = false
+            }
+        }
+    }
+
+    private enum ParseResult {
+        case record(length: Int, lines: Int, broken: Bool)
+        case needMore, unclosedQuote, endOfInput
+    }
+
+    @inline(__always)
+    private func appendField(_ from: UnsafePointer<UInt8>, _ count: Int) {
+        if fieldCount == fieldCapacity { growFields() }
+        fieldStorage[fieldCount] = UnsafeRawBufferPointer(start: from, count: count)
+        fieldCount += 1
+    }
+
+    @inline(never)
+    private func growFields() {
+        let bigger = UnsafeMutablePointer<UnsafeRawBufferPointer>.allocate(capacity: fieldCapacity * 2)
+        bigger.moveInitialize(from: fieldStorage, count: fieldCount)
+        fieldStorage.deallocate()
+        fieldStorage = bigger
+        fieldCapacity *= 2
+    }
+
+    /// Tokenises the record that starts at `start`, without consuming it.
+    private func parse() -> ParseResult {
+        if atStreamStart { return .needMore }
+        fieldCount = 0
+        scratchUsed = 0
+        var p = start
+        var lines = 0
+        var broken = false
+        while true {
+            if p == end {
+                if !eof { return .needMore }
+                if p == start { return .endOfInput }
+                appendField(buffer + p, 0)
+                return .record(length: p - start, lines: lines, broken: broken)
+            }
+            if buffer[p] == 0x22 {
+                switch parseQuoted(&p, &lines, &broken) {
+                case .some(let result): return result
+                case .none: continue
+                }
+            }
+            let fieldStart = p
+            while p < end {
+                let c = buffer[p]
+                if c == 0x2C || c == 0x0A { break }
+                if c == 0x22 { broken = true }
+                p += 1
+            }
+            if p == end {
+                if !eof { return .needMore }
+                let trimmed = p > fieldStart && buffer[p - 1] == 0x0D ? 1 : 0
+                appendField(buffer + fieldStart, p - fieldStart - trimmed)
+                return .record(length: p - start, lines: lines, broken: broken)
+            }
+            if buffer[p] == 0x2C {
+                appendField(buffer + fieldStart, p - fieldStart)
+                p += 1
+                if p == end && eof {
+                    appendField(buffer + p, 0)
+                    return .record(length: p - start, lines: lines, broken: broken)
+                }
+                continue
+            }
+            let trimmed = p > fieldStart && buffer[p - 1] == 0x0D ? 1 : 0
+            appendField(buffer + fieldStart, p - fieldStart - trimmed)
+            return .record(length: p + 1 - start, lines: lines + 1, broken: broken)
+        }
+    }
+
+    /// A quoted field at `p`: unescapes it into the scratch buffer. Returns nil when the record
+    /// continues with another field, or the result that ends the record.
+    @inline(never)
+    private func parseQuoted(_ p: inout Int, _ lines: inout Int, _ broken: inout Bool) -> ParseResult? {
+        let fieldStart = scratch + scratchUsed
+        var q = p + 1
+        while true {
+            guard q < end else { return eof ? .unclosedQuote : .needMore }
+            let c = buffer[q]
+            if c == 0x22 {
+                guard q + 1 < end || eof else { return .needMore }
+                if q + 1 < end && buffer[q + 1] == 0x22 {
+                    push(0x22); q += 2
+                    continue
+                }
+                q += 1
+                break
+            }
+            if c == 0x0A { lines += 1 }
+            if scratchUsed > CSVReader.maxRecordBytes { return .needMore }
+            push(c); q += 1
+        }
+        // After the closing quote: a separator, a line end, or (broken) more text up to one.
+        while q < end {
+            let c = buffer[q]
+            if c == 0x2C || c == 0x0A { break }
+            if c == 0x0D && (q + 1 == end || buffer[q + 1] == 0x0A) {
+                if q + 1 == end && !eof { return .needMore }
+                q += 1
+                continue
+            }
+            broken = true
+            push(c); q += 1
+        }
+        if q == end && !eof { return .needMore }
+        appendField(fieldStart, scratch + scratchUsed - fieldStart)
+        if q == end { return .record(length: q - start, lines: lines, broken: broken) }
+        if buffer[q] == 0x0A { return .record(length: q + 1 - start, lines: lines + 1, broken: broken) }
+        p = q + 1
+        if p == end && eof {
+            appendField(buffer + p, 0)
+            return .record(length: p - start, lines: lines, broken: broken)
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private func push(_ byte: UInt8) {
+        scratch[scratchUsed] = byte
+        scratchUsed += 1
+    }
+}

@@ -1,0 +1,35 @@
+/// Byte-level checks of text that CSV records must pass before they are decoded.
+public enum TextCheck {
+    /// Why `bytes` cannot be text: a NUL byte or invalid UTF-8; nil when it is fine.
+    public static func encodingProblem(_ bytes: UnsafeRawBufferPointer) -> String? {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b == 0 { return "bad encoding: NUL byte" }
+            if b < 0x80 { i += 1; continue }
+            let length: Int
+            switch b {
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF: length = 3
+            case 0xF0...0xF4: length = 4
+            default: return "bad encoding: invalid UTF-8"
+            }
+            guard i + length <= n else { return "bad encoding: invalid UTF-8" }
+            for k in 1..<length where bytes[i + k] & 0xC0 != 0x80 { return "bad encoding: invalid UTF-8" }
+            let b1 = bytes[i + 1]
+            if (b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) || (b == 0xF0 && b1 < 0x90) || (b == 0xF4 && b1 > 0x8F) {
+                return "bad encoding: invalid UTF-8"
+            }
+            i += length
+        }
+        return nil
+    }
+
+    /// At most `limit` bytes of `bytes` as a string, cut at a character boundary, invalid UTF-8 replaced.
+    public static func excerpt(_ bytes: UnsafeRawBufferPointer, limit: Int = 200) -> String {
+        var cut = min(limit, bytes.count)
+        while cut > 0, cut < bytes.count, bytes[cut] & 0xC0 == 0x80, cut > limit - 4 { cut -= 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<cut]), as: UTF8.self)
+    }
+}

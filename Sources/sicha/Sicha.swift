@@ -1,0 +1,40 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `sicha`: 四查三比对 for 控辍保学 dropout control.
+@main
+struct Sicha: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "四查三比对: cross-checks household, student, attendance and poverty registers for out-of-school children.",
+        subcommands: [Verify.self])
+
+    /// Usage errors exit with status 2 (contract section 6), not argument-parser's 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode { exit(withError: error) }
+            printError(fullMessage(for: error))
+            Glibc.exit(2)
+        }
+    }
+}
+
+extension ParsableCommand {
+    static func fail(_ message: String) -> Never {
+        printError(message)
+        Glibc.exit(2)
+    }
+}
+
+/// One line on standard error, prefixed with the program's name.
+func printError(_ message: String) {
+    var line = "sicha: \(message)\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
