@@ -93,7 +93,7 @@ public final class CSVReader {
             }
             switch parse() {
             case .record(let length, let lines, let broken):
-                let blank = length == 1 || (length == 2 && buffer[start] == 0x0D)
+                let blank = fieldCount == 1 && fieldStorage[0].isEmpty
                 if length > CSVReader.maxRecordBytes { return reject(.tooLong, length: CSVReader.maxRecordBytes) }
                 raw = UnsafeRawBufferPointer(start: buffer + start, count: length)
                 line = nextLine

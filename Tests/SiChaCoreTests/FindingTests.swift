@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+@testable import SiChaCore
+
+/// A small set of registers written as English-header CSV files, run through the real reader and join.
+struct World {
+    var hukou: [String]? = nil
+    var xueji: [String]? = nil
+    var roster: [String]? = nil
+    var poverty: [String]? = nil
+
+    static func hukouRow(_ id: String, name: String = "张三", sex: String? = nil, birth: String? = nil,
+                         household: String = "H1", region: String = "530102001001", status: String = "normal") -> String {
+        [id, name, sex ?? sexOf(id), birth ?? birthOf(id), household, region, status].joined(separator: ",")
+    }
+    static func xuejiRow(_ id: String, status: String = "enrolled", grade: String = "5", school: String = "2153010001",
+                         name: String = "张三", sex: String? = nil, birth: String? = nil, number: String? = nil,
+                         returned: String = "") -> String {
+        [number ?? "G" + id, id, name, sex ?? sexOf(id), birth ?? birthOf(id), school, "530102000000", grade, status, returned]
+            .joined(separator: ",")
+    }
+    static func rosterRow(_ id: String, school: String = "2153010001", grade: String = "5", expected: String = "60",
+                          absent: String = "0") -> String {
+        [id, "张三", school, grade, expected, absent].joined(separator: ",")
+    }
+    static func povertyRow(_ id: String, household: String = "P1", category: String = "not_lifted", flags: String = ",,,,") -> String {
+        [household, id, "张三", "530102001001", category, flags].joined(separator: ",")
+    }
+
+    static func sexOf(_ id: String) -> String { id.count == 18 && Int(String(Array(id)[16]))! % 2 == 1 ? "1" : "2" }
+    static func birthOf(_ id: String) -> String { id.count == 18 ? String(Array(id)[6..<14]) : "" }
+
+    func run(threshold: Double = 0.2) throws -> Verification {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sicha-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let headers = [
+            "id,name,sex,birth_date,household_id,region_code,status",
+            "student_no,id,name,sex,birth_date,school_code,school_region_code,grade,status,returned",
+            "id,name,school_code,grade,days_expected,days_absent",
+            "household_id,id,name,region_code,category,disabled,left_behind,orphan,single_parent,relocated",
+        ]
+        var files: [InputFile] = []
+        for (dataset, rows) in zip(Dataset.allCases, [hukou, xueji, roster, poverty]) {
+            guard let rows else { continue }
+            let path = folder.appendingPathComponent("\(dataset.name).csv").path
+            try ([headers[dataset.rawValue]] + rows).map { $0 + "\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+            files.append(InputFile(dataset: dataset, path: path, index: files.count))
+        }
+        let parameters = RunParameters(asOf: CivilDate(year: 2024, month: 10, day: 15)!, schoolYear: 2024, absenceThreshold: threshold)
+        return try Verifier(parameters: parameters).run(files)
+    }
+}
+
+extension Verification {
+    /// `CODE dataset line` of each finding, in output order.
+    var found: [String] { findings.map { "\($0.code.rawValue) \($0.dataset.name) \($0.location.line)" } }
+    func codes(_ code: FindingCode) -> [String] { found.filter { $0.hasPrefix(code.rawValue + " ") } }
+}
+
+/// Ten years old on 31 August 2024.
+let child = makeID("530102", "20140305", "011")
+let sibling = makeID("530102", "20150607", "022")
+/// Sixteen on 31 August 2024: out of scope. Fifteen: in scope.
+let sixteen = makeID("530102", "20080831", "031")
+let fifteen = makeID("530102", "20080901", "041")
+
+@Suite struct FindingTests {
+    typealias W = World
+
+    @Test func hukouNoXuejiAndItsNearMisses() throws {
+        let run = try World(
+            hukou: [W.hukouRow(child), W.hukouRow(sibling), W.hukouRow(sixteen), W.hukouRow(fifteen),
+                    W.hukouRow(makeID("530102", "20120101", "051"), status: "moved_out")],
+            xueji: [W.xuejiRow(sibling, status: "transferred_out")]).run()
+        #expect(run.codes(.hukouNoXueji) == ["HUKOU_NO_XUEJI hukou 2", "HUKOU_NO_XUEJI hukou 3", "HUKOU_NO_XUEJI hukou 5"])
+        #expect(run.findings.first { $0.location.line == 3 }?.detail == "last xueji record: transferred_out, grade 5")
+    }
+
+    @Test func accountedForByActiveStatusOrGraduatingGradeNine() throws {
+        let a = makeID("530102", "20120101", "011"), b = makeID("530102", "20120101", "021"), c = makeID("530102", "20120101", "031")
+        let run = try World(hukou: [W.hukouRow(a), W.hukouRow(b), W.hukouRow(c), W.hukouRow(child)],
+                            xueji: [W.xuejiRow(a, status: "suspended"), W.xuejiRow(b, status: "graduated", grade: "9"),
+                                    W.xuejiRow(c, status: "graduated", grade: "6"), W.xuejiRow(child, status: "送教上门")]).run()
+        #expect(run.codes(.hukouNoXueji) == ["HUKOU_NO_XUEJI hukou 4"])
+    }
+
+    @Test func recordedDropoutIsNotAlsoHukouNoXueji() throws {
+        let run = try World(hukou: [W.hukouRow(child), W.hukouRow(sixteen)],
+                            xueji: [W.xuejiRow(child, status: "transferred_out"), W.xuejiRow(child, status: "dropped_out", grade: "8"),
+                                    W.xuejiRow(sixteen, status: "dropped_out")]).run()
+        #expect(run.codes(.xuejiDroppedOut) == ["XUEJI_DROPPED_OUT xueji 2"])
+        #expect(run.codes(.hukouNoXueji).isEmpty)
+    }
+
+    @Test func droppedOutButBackInSchoolIsAccountedFor() throws {
+        let run = try World(xueji: [W.xuejiRow(child, status: "dropped_out"), W.xuejiRow(child, status: "enrolled", returned: "1")]).run()
+        #expect(run.codes(.xuejiDroppedOut).isEmpty)
+        #expect(!run.ran(.hukouNoXueji))
+    }
+
+    @Test func xuejiAgainstHukouStatus() throws {
+        let noHukou = makeID("410102", "20120101", "011"), inactive = makeID("530102", "20120101", "021")
+        let movedOnly = makeID("530102", "20120101", "031"), mixed = makeID("530102", "20120101", "041")
+        let run = try World(
+            hukou: [W.hukouRow(inactive, status: "deceased"), W.hukouRow(inactive, status: "注销"),
+                    W.hukouRow(movedOnly, status: "moved_out"), W.hukouRow(mixed, status: "cancelled"), W.hukouRow(mixed)],
+            xueji: [W.xuejiRow(noHukou), W.xuejiRow(inactive), W.xuejiRow(movedOnly), W.xuejiRow(mixed),
+                    W.xuejiRow(makeID("410102", "20120101", "051"), status: "graduated")]).run()
+        #expect(run.codes(.xuejiNoHukou) == ["XUEJI_NO_HUKOU xueji 2"])
+        #expect(run.codes(.xuejiHukouInactive) == ["XUEJI_HUKOU_INACTIVE xueji 3"])
+    }
+
+    @Test func identityMismatchComparesWithTheNormalHukouRecord() throws {
+        let a = makeID("530102", "20120101", "011"), b = makeID("530102", "20120101", "021"), c = makeID("530102", "20120101", "031")
+        let run = try World(
+            hukou: [W.hukouRow(a, name: "王小明"), W.hukouRow(b, name: "李四", status: "moved_out"), W.hukouRow(c)],
+            xueji: [W.xuejiRow(a, name: "王晓明"), W.xuejiRow(b, name: "李思"), W.xuejiRow(c, name: " 张三 ")]).run()
+        #expect(run.codes(.identityMismatch) == ["IDENTITY_MISMATCH xueji 2"])
+        #expect(run.findings.first { $0.code == .identityMismatch }?.detail == "name 王晓明/王小明 (xueji/hukou)")
+    }
+
+    @Test func recordChecksOfBirthDateAndSex() throws {
+        let run = try World(hukou: [W.hukouRow(child, sex: "女"), W.hukouRow(sibling, birth: "2015/06/07")],
+                            xueji: [W.xuejiRow(child, sex: "M", birth: "2014-03-06"), W.xuejiRow(sibling, sex: "", birth: "")]).run()
+        #expect(run.codes(.idSexMismatch) == ["ID_SEX_MISMATCH hukou 2", "ID_SEX_MISMATCH xueji 3"])
+        #expect(run.codes(.idBirthMismatch) == ["ID_BIRTH_MISMATCH xueji 2", "ID_BIRTH_MISMATCH xueji 3"])
+    }
+
+    @Test func invalidIDsTakePartInNoComparison() throws {
+        let typo = String(child.dropLast()) + (child.last == "1" ? "2" : "1")
+        let run = try World(hukou: [W.hukouRow(typo)], xueji: [W.xuejiRow("", number: "J123456789012345678"),
+                                                               W.xuejiRow("5.30102E+17")]).run()
+        #expect(run.found == ["ID_INVALID hukou 2", "ID_INVALID xueji 3"])
+        #expect(run.findings.map(\.id) == [typo, "5.30102E+17"])
+        #expect(run.rejects.isEmpty)
+    }
+
+    @Test func duplicatesPerRegister() throws {
+        let run = try World(
+            hukou: [W.hukouRow(child), W.hukouRow(child), W.hukouRow(sibling), W.hukouRow(sibling, status: "moved_out")],
+            xueji: [W.xuejiRow(child), W.xuejiRow(child, status: "suspended", school: "2153010002"),
+                    W.xuejiRow(sibling), W.xuejiRow(sibling, status: "transferred_out")],
+            roster: [W.rosterRow(child), W.rosterRow(child, school: "2153010002"), W.rosterRow(sibling)],
+            poverty: [W.povertyRow(child, household: "P1"), W.povertyRow(child, household: "P2"),
+                      W.povertyRow(sibling, household: "P3"), W.povertyRow(sibling, household: "P3")]).run()
+        #expect(run.codes(.duplicateID) == [
+            "DUPLICATE_ID hukou 2", "DUPLICATE_ID hukou 3", "DUPLICATE_ID xueji 2", "DUPLICATE_ID xueji 3",
+            "DUPLICATE_ID roster 2", "DUPLICATE_ID roster 3", "DUPLICATE_ID poverty 2", "DUPLICATE_ID poverty 3",
+        ])
+    }
+
+    @Test func chronicAbsenceAtTheThresholdNotBelow() throws {
+        let typo = "530102201403050119"
+        let run = try World(roster: [W.rosterRow(child, expected: "50", absent: "10"), W.rosterRow(sibling, expected: "50", absent: "9"),
+                                     W.rosterRow(sixteen, expected: "0", absent: "0"), W.rosterRow(typo, expected: "10", absent: "5")]).run()
+        #expect(run.codes(.chronicAbsence) == ["CHRONIC_ABSENCE roster 2", "CHRONIC_ABSENCE roster 5"])
+        #expect(run.cases.map(\.id.description) == [child])
+    }
+
+    @Test func xuejiAgainstRoster() throws {
+        let present = makeID("530102", "20120101", "011"), elsewhere = makeID("530102", "20120101", "021")
+        let noXueji = makeID("530102", "20120101", "031"), suspended = makeID("530102", "20120101", "041")
+        let run = try World(
+            xueji: [W.xuejiRow(child), W.xuejiRow(present), W.xuejiRow(elsewhere, school: "3153010009"),
+                    W.xuejiRow(elsewhere, status: "transferred_out"), W.xuejiRow(suspended, status: "suspended")],
+            roster: [W.rosterRow(present), W.rosterRow(elsewhere), W.rosterRow(noXueji), W.rosterRow(suspended)]).run()
+        #expect(run.codes(.enrolledNotPresent) == ["ENROLLED_NOT_PRESENT xueji 2"])
+        #expect(run.codes(.schoolMismatch) == ["SCHOOL_MISMATCH roster 3"])
+        #expect(run.codes(.presentNotEnrolled) == ["PRESENT_NOT_ENROLLED roster 4"])
+    }
+
+    @Test func povertyChildren() throws {
+        let enrolledAbsent = makeID("530102", "20120101", "011"), fine = makeID("530102", "20120101", "021")
+        let run = try World(
+            hukou: [W.hukouRow(child), W.hukouRow(enrolledAbsent), W.hukouRow(fine), W.hukouRow(sixteen)],
+            xueji: [W.xuejiRow(enrolledAbsent), W.xuejiRow(fine)],
+            roster: [W.rosterRow(fine)],
+            poverty: [W.povertyRow(child, flags: ",1,,,"), W.povertyRow(enrolledAbsent), W.povertyRow(fine),
+                      W.povertyRow(sixteen), W.povertyRow(sibling)]).run()
+        #expect(run.codes(.povertyChildNotInSchool) == ["POVERTY_CHILD_NOT_IN_SCHOOL poverty 2", "POVERTY_CHILD_NOT_IN_SCHOOL poverty 3",
+                                                        "POVERTY_CHILD_NOT_IN_SCHOOL poverty 6"])
+        #expect(run.codes(.povertyNoHukou) == ["POVERTY_NO_HUKOU poverty 6"])
+        // A poverty child out of school outranks a child who is only enrolled and absent from the roster.
+        #expect(run.cases.first?.id.description == child)
+        #expect(run.cases.first?.reasons.map(\.factor).contains("left_behind") == true)
+    }
+
+    @Test func comparisonsRunOnlyWithTheirDatasets() throws {
+        let run = try World(xueji: [W.xuejiRow(child)], roster: [W.rosterRow(sibling)]).run()
+        #expect(run.ran(.enrolledNotPresent) && run.ran(.presentNotEnrolled) && run.ran(.xuejiDroppedOut))
+        #expect(!run.ran(.hukouNoXueji) && !run.ran(.xuejiNoHukou) && !run.ran(.povertyChildNotInSchool))
+        #expect(run.found == ["ENROLLED_NOT_PRESENT xueji 2", "PRESENT_NOT_ENROLLED roster 2"])
+    }
+
+    @Test func rejectsKeepTheAccounting() throws {
+        let run = try World(hukou: [W.hukouRow(child), "a,b", W.hukouRow(sibling, status: "alive"), W.hukouRow(sixteen, name: ""),
+                                    W.hukouRow("", name: "无号")],
+                            xueji: [W.xuejiRow(child, grade: "10"), W.xuejiRow(sibling, number: "G" + sibling).replacingOccurrences(of: sibling + ",", with: ",")]).run()
+        #expect(run.rejects.map(\.reason) == ["field count 2, header has 7", "unreadable status", "missing required value: name",
+                                               "missing required value: id", "unreadable grade", "missing required value: id"])
+        #expect(run.files.allSatisfy { $0.rowsRead == $0.rowsAccepted + $0.rowsRejected })
+        #expect(run.files.map(\.rowsAccepted) == [1, 0])
+    }
+}
