@@ -5,9 +5,11 @@ public enum HukouStatus: UInt8, Sendable {
     public var name: String { ["normal", "moved_out", "deceased", "cancelled"][Int(rawValue)] }
 
     static func parse(_ f: UnsafeRawBufferPointer) -> HukouStatus? {
-        Codebook.lookup(f, [("normal", "正常"), ("moved_out", "迁出"), ("deceased", "死亡"), ("cancelled", "注销")])
-            .map { HukouStatus(rawValue: UInt8($0))! }
+        Codebook.lookup(f, names).map { HukouStatus(rawValue: UInt8($0))! }
     }
+
+    private static let names: [(StaticString, StaticString)] =
+        [("normal", "正常"), ("moved_out", "迁出"), ("deceased", "死亡"), ("cancelled", "注销")]
 }
 
 /// 学籍状态.
@@ -22,10 +24,12 @@ public enum XuejiStatus: UInt8, Sendable {
     public var isActive: Bool { self == .enrolled || self == .suspended || self == .homeEducation }
 
     static func parse(_ f: UnsafeRawBufferPointer) -> XuejiStatus? {
-        Codebook.lookup(f, [("enrolled", "在读"), ("suspended", "休学"), ("home_education", "送教上门"),
-                            ("transferred_out", "转出"), ("dropped_out", "辍学"), ("graduated", "毕业"), ("deceased", "死亡")])
-            .map { XuejiStatus(rawValue: UInt8($0))! }
+        Codebook.lookup(f, names).map { XuejiStatus(rawValue: UInt8($0))! }
     }
+
+    private static let names: [(StaticString, StaticString)] =
+        [("enrolled", "在读"), ("suspended", "休学"), ("home_education", "送教上门"), ("transferred_out", "转出"),
+         ("dropped_out", "辍学"), ("graduated", "毕业"), ("deceased", "死亡")]
 }
 
 /// 监测类别 of a registered poor household, from most to least severe.
@@ -37,10 +41,11 @@ public enum PovertyCategory: UInt8, Sendable, Comparable {
     public static func < (a: PovertyCategory, b: PovertyCategory) -> Bool { a.rawValue < b.rawValue }
 
     static func parse(_ f: UnsafeRawBufferPointer) -> PovertyCategory? {
-        Codebook.lookup(f, [("not_lifted", "未脱贫户"), ("unstable", "脱贫不稳定户"), ("edge", "边缘易致贫户"),
-                            ("sudden", "突发严重困难户"), ("lifted", "脱贫户")])
-            .map { PovertyCategory(rawValue: UInt8($0))! }
+        Codebook.lookup(f, names).map { PovertyCategory(rawValue: UInt8($0))! }
     }
+
+    private static let names: [(StaticString, StaticString)] =
+        [("not_lifted", "未脱贫户"), ("unstable", "脱贫不稳定户"), ("edge", "边缘易致贫户"), ("sudden", "突发严重困难户"), ("lifted", "脱贫户")]
 }
 
 /// The special groups of a poverty member that sicha can see.
@@ -74,7 +79,6 @@ enum Codebook {
     static func grade(_ field: UnsafeRawBufferPointer) -> UInt8? {
         let f = field.trimmingSpaces()
         if f.count == 1, f[0] >= 0x31, f[0] <= 0x39 { return f[0] - 0x30 }
-        let numerals: [StaticString] = ["一", "二", "三", "四", "五", "六", "七", "八", "九"]
         if f.count == 9, f[3..<9].elementsEqual("年级".utf8) {
             let first = UnsafeRawBufferPointer(rebasing: f[0..<3])
             if let i = numerals.firstIndex(where: { first.equalsIgnoringCase($0) }) { return UInt8(i + 1) }
@@ -86,6 +90,8 @@ enum Codebook {
         return nil
     }
 
+    private static let numerals: [StaticString] = ["一", "二", "三", "四", "五", "六", "七", "八", "九"]
+
     /// A count of days: a non-negative integer of at most six digits.
     static func days(_ field: UnsafeRawBufferPointer) -> Int32? {
         let f = field.trimmingSpaces()
@@ -96,6 +102,7 @@ enum Codebook {
     /// A yes/no flag: `1` (or 是, Y, yes, true) is yes; anything else, empty included, is no.
     static func flag(_ field: UnsafeRawBufferPointer) -> Bool {
         let f = field.trimmingSpaces()
+        if f.isEmpty { return false }
         return f.equalsIgnoringCase("1") || f.equalsIgnoringCase("是") || f.equalsIgnoringCase("y")
             || f.equalsIgnoringCase("yes") || f.equalsIgnoringCase("true")
     }

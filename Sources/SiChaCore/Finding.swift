@@ -19,6 +19,9 @@ public enum FindingCode: String, CaseIterable, Sendable, Comparable {
     /// Outputs order findings by the code's text.
     public static func < (a: FindingCode, b: FindingCode) -> Bool { a.rawValue < b.rawValue }
 
+    /// Position of each code in output order.
+    static let outputOrder: [FindingCode: Int] = Dictionary(uniqueKeysWithValues: allCases.sorted().enumerated().map { ($1, $0) })
+
     /// The codes that put a child on the list of cases (`cases.csv`).
     public var makesCase: Bool {
         switch self {

@@ -44,6 +44,27 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
         return checkCharacters[sum % 11]
     }
 
+    /// The common case without allocation: 18 ASCII characters that form a valid number.
+    /// Nil for anything else, which the general path then explains.
+    @inline(__always)
+    private static func validASCII(_ raw: UnsafeRawBufferPointer, asOf: CivilDate) -> IDNumber? {
+        var key: UInt64 = 0
+        var sum = 0
+        for i in 0..<17 {
+            let d = raw[i] &- 0x30
+            guard d < 10 else { return nil }
+            key = key &* 10 &+ UInt64(d)
+            sum &+= weights[i] &* Int(d)
+        }
+        var last = raw[17]
+        if last == UInt8(ascii: "x") { last = UInt8(ascii: "X") }
+        guard last == checkCharacters[sum % 11], isProvince(Int(key / 1_000_000_000_000_000 % 100)) else { return nil }
+        let ymd = key / 1000 % 100_000_000
+        guard let birth = CivilDate(year: Int(ymd / 10000), month: Int(ymd / 100 % 100), day: Int(ymd % 100)),
+              birth.packed >= 1900_01_01, birth <= asOf else { return nil }
+        return IDNumber(key: key)
+    }
+
     /// Province codes of GB/T 2260 that an ID may start with.
     public static func isProvince(_ code: Int) -> Bool {
         switch code {
@@ -56,6 +77,7 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     public static func parse(_ field: UnsafeRawBufferPointer, asOf: CivilDate) -> Result<IDNumber, IDProblem> {
         let raw = field.trimmingSpaces()
         if raw.isEmpty { return .failure(.empty) }
+        if raw.count == 18, let id = validASCII(raw, asOf: asOf) { return .success(id) }
         // Normalise into at most 19 ASCII bytes: full-width digits and X become ASCII, x becomes X.
         var chars = [UInt8](); chars.reserveCapacity(19)
         var i = 0

@@ -88,6 +88,8 @@ struct RecordDecoder {
     let positions: [Int]
     let parameters: RunParameters
     let file: InputFile
+    /// Required columns whose value may not be empty (sex and birth date may: they are checked against the ID).
+    private let mustHaveValue: [Int]
     private var lastSchool: [UInt8] = []
 
     init(csv: CSVReader, positions: [Int], parameters: RunParameters, file: InputFile) {
@@ -95,6 +97,10 @@ struct RecordDecoder {
         self.positions = positions
         self.parameters = parameters
         self.file = file
+        mustHaveValue = file.dataset.columns.indices.filter {
+            let spec = file.dataset.columns[$0]
+            return spec.required && spec.name != "sex" && spec.name != "birth_date"
+        }
     }
 
     private func field(_ column: Int) -> UnsafeRawBufferPointer {
@@ -103,10 +109,8 @@ struct RecordDecoder {
 
     /// The first required column (other than sex, birth date and `except`) whose value is empty.
     private func missingRequired(except: Int? = nil) -> String? {
-        let specs = file.dataset.columns
-        for (column, spec) in specs.enumerated() where spec.required && column != except
-            && spec.name != "sex" && spec.name != "birth_date" && field(column).trimmingSpaces().isEmpty {
-            return "missing required value: \(spec.name)"
+        for column in mustHaveValue where column != except && field(column).trimmingSpaces().isEmpty {
+            return "missing required value: \(file.dataset.columns[column].name)"
         }
         return nil
     }

@@ -89,7 +89,7 @@ public struct Verifier: Sendable {
         for i in findings.indices where findings[i].dataset == .roster {
             findings[i].regionCode = join.schoolRegions[findings[i].schoolCode] ?? ""
         }
-        findings.sort { ($0.code, $0.location) < ($1.code, $1.location) }
+        findings = sortedByKey(findings) { (UInt64(FindingCode.outputOrder[$0.code]!) << 56) | $0.location.packed }
         var cases = join.cases
         cases.sort { a, b in
             if a.score != b.score { return a.score > b.score }
@@ -105,6 +105,13 @@ public struct Verifier: Sendable {
             rejects: extracts.flatMap(\.rejects).sorted { $0.location < $1.location },
             cases: cases)
     }
+}
+
+/// `items` ordered by a unique integer key, moving each item once (cheap for large structs).
+func sortedByKey<T>(_ items: [T], _ key: (T) -> UInt64) -> [T] {
+    var keys = items.indices.map { (key(items[$0]), $0) }
+    keys.sort { $0.0 < $1.0 }
+    return keys.map { items[$0.1] }
 }
 
 /// An input file that cannot be read, with the reason in one line.
@@ -136,10 +143,11 @@ extension ResultSlots where T == Int {
 
 /// Walks the four registers sorted by ID, one person at a time.
 struct PersonJoin {
+    typealias Slice<R> = UnsafeBufferPointer<R>
     let parameters: RunParameters
     let model: RiskModel
-    let given: Set<Dataset>
     let arenas: [TextArena]
+    let hasHukou: Bool, hasXueji: Bool, hasRoster: Bool, hasPoverty: Bool
     var hukou: [HukouRecord] = []
     var xueji: [XuejiRecord] = []
     var roster: [RosterRecord] = []
@@ -151,95 +159,112 @@ struct PersonJoin {
     init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: [FileExtract]) {
         self.parameters = parameters
         self.model = model
-        self.given = given
+        (hasHukou, hasXueji, hasRoster, hasPoverty) =
+            (given.contains(.hukou), given.contains(.xueji), given.contains(.roster), given.contains(.poverty))
         arenas = extracts.map(\.arena)
-        for e in extracts {
-            hukou += e.hukou; xueji += e.xueji; roster += e.roster; poverty += e.poverty
-            schoolRegions.merge(e.schoolRegions) { first, _ in first }
+        func gather<R>(_ part: (FileExtract) -> [R]) -> [R] {
+            var all: [R] = []
+            all.reserveCapacity(extracts.reduce(0) { $0 + part($1).count })
+            for e in extracts { all += part(e) }
+            return all
         }
+        hukou = gather(\.hukou); xueji = gather(\.xueji); roster = gather(\.roster); poverty = gather(\.poverty)
+        for e in extracts { schoolRegions.merge(e.schoolRegions) { first, _ in first } }
     }
 
     mutating func run() {
-        func order<R: KeyedRecord>(_ a: R, _ b: R) -> Bool { (a.key, a.location) < (b.key, b.location) }
+        func order<R: KeyedRecord>(_ a: R, _ b: R) -> Bool { a.key != b.key ? a.key < b.key : a.location < b.location }
         hukou.sort(by: order); xueji.sort(by: order); roster.sort(by: order); poverty.sort(by: order)
+        let (h, x, r, p) = (hukou, xueji, roster, poverty)
+        h.withUnsafeBufferPointer { h in x.withUnsafeBufferPointer { x in r.withUnsafeBufferPointer { r in p.withUnsafeBufferPointer { p in
+            walk(h, x, r, p)
+        } } } }
+    }
+
+    private mutating func walk(_ h: Slice<HukouRecord>, _ x: Slice<XuejiRecord>, _ r: Slice<RosterRecord>, _ p: Slice<PovertyRecord>) {
         var ih = 0, ix = 0, ir = 0, ip = 0
-        func end<R: KeyedRecord>(_ table: [R], _ from: Int, _ key: UInt64) -> Int {
+        func end<R: KeyedRecord>(_ table: Slice<R>, _ from: Int, _ key: UInt64) -> Int {
             var i = from
             while i < table.count && table[i].key == key { i += 1 }
             return i
         }
+        func part<R>(_ table: Slice<R>, _ from: Int, _ to: Int) -> Slice<R> { Slice(rebasing: table[from..<to]) }
         while true {
             var key = UInt64.max
-            if ih < hukou.count { key = min(key, hukou[ih].key) }
-            if ix < xueji.count { key = min(key, xueji[ix].key) }
-            if ir < roster.count { key = min(key, roster[ir].key) }
-            if ip < poverty.count { key = min(key, poverty[ip].key) }
+            if ih < h.count { key = min(key, h[ih].key) }
+            if ix < x.count { key = min(key, x[ix].key) }
+            if ir < r.count { key = min(key, r[ir].key) }
+            if ip < p.count { key = min(key, p[ip].key) }
             if key == .max { break }
-            let eh = end(hukou, ih, key), ex = end(xueji, ix, key), er = end(roster, ir, key), ep = end(poverty, ip, key)
-            person(IDNumber(key: key), hukou[ih..<eh], xueji[ix..<ex], roster[ir..<er], poverty[ip..<ep])
+            let eh = end(h, ih, key), ex = end(x, ix, key), er = end(r, ir, key), ep = end(p, ip, key)
+            person(IDNumber(key: key), part(h, ih, eh), part(x, ix, ex), part(r, ir, er), part(p, ip, ep))
             ih = eh; ix = ex; ir = er; ip = ep
         }
     }
 
     private func text(_ location: Location, _ ref: TextRef) -> String { arenas[location.file].string(ref) }
 
+    private func same(_ a: Location, _ ra: TextRef, _ b: Location, _ rb: TextRef) -> Bool {
+        arenas[a.file].equal(ra, arenas[b.file], rb)
+    }
+
     // MARK: findings naming one record of each dataset
 
-    private func finding(_ code: FindingCode, _ id: IDNumber, _ r: HukouRecord, _ detail: String) -> Finding {
-        Finding(code: code, dataset: .hukou, location: r.location, id: id.description, name: text(r.location, r.name),
-                regionCode: text(r.location, r.region), schoolCode: "", detail: detail)
+    private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: HukouRecord, _ detail: String) {
+        findings.append(Finding(code: code, dataset: .hukou, location: r.location, id: id.description, name: text(r.location, r.name),
+                                regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
     }
 
-    private func finding(_ code: FindingCode, _ id: IDNumber, _ r: XuejiRecord, _ detail: String) -> Finding {
-        Finding(code: code, dataset: .xueji, location: r.location, id: id.description, name: text(r.location, r.name),
-                regionCode: text(r.location, r.region), schoolCode: text(r.location, r.school), detail: detail)
+    private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: XuejiRecord, _ detail: String) {
+        findings.append(Finding(code: code, dataset: .xueji, location: r.location, id: id.description, name: text(r.location, r.name),
+                                regionCode: text(r.location, r.region), schoolCode: text(r.location, r.school), detail: detail))
     }
 
-    private func finding(_ code: FindingCode, _ id: IDNumber, _ r: RosterRecord, _ detail: String) -> Finding {
-        Finding(code: code, dataset: .roster, location: r.location, id: id.description, name: text(r.location, r.name),
-                regionCode: "", schoolCode: text(r.location, r.school), detail: detail)
+    private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: RosterRecord, _ detail: String) {
+        findings.append(Finding(code: code, dataset: .roster, location: r.location, id: id.description, name: text(r.location, r.name),
+                                regionCode: "", schoolCode: text(r.location, r.school), detail: detail))
     }
 
-    private func finding(_ code: FindingCode, _ id: IDNumber, _ r: PovertyRecord, _ detail: String) -> Finding {
-        Finding(code: code, dataset: .poverty, location: r.location, id: id.description, name: text(r.location, r.name),
-                regionCode: text(r.location, r.region), schoolCode: "", detail: detail)
+    private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: PovertyRecord, _ detail: String) {
+        findings.append(Finding(code: code, dataset: .poverty, location: r.location, id: id.description, name: text(r.location, r.name),
+                                regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
     }
 
     // MARK: one person
 
-    private mutating func person(_ id: IDNumber, _ h: ArraySlice<HukouRecord>, _ x: ArraySlice<XuejiRecord>,
-                                 _ r: ArraySlice<RosterRecord>, _ p: ArraySlice<PovertyRecord>) {
-        var found: [Finding] = []
+    private mutating func person(_ id: IDNumber, _ h: Slice<HukouRecord>, _ x: Slice<XuejiRecord>,
+                                 _ r: Slice<RosterRecord>, _ p: Slice<PovertyRecord>) {
+        let firstFinding = findings.count
 
         // 四查 on records of this person.
         for rec in h {
-            if let d = Checks.birthMismatch(id, rec.stated) { found.append(finding(.idBirthMismatch, id, rec, d)) }
-            if let d = Checks.sexMismatch(id, rec.stated) { found.append(finding(.idSexMismatch, id, rec, d)) }
+            if let d = Checks.birthMismatch(id, rec.stated) { add(.idBirthMismatch, id, rec, d) }
+            if let d = Checks.sexMismatch(id, rec.stated) { add(.idSexMismatch, id, rec, d) }
         }
         for rec in x {
-            if let d = Checks.birthMismatch(id, rec.stated) { found.append(finding(.idBirthMismatch, id, rec, d)) }
-            if let d = Checks.sexMismatch(id, rec.stated) { found.append(finding(.idSexMismatch, id, rec, d)) }
+            if let d = Checks.birthMismatch(id, rec.stated) { add(.idBirthMismatch, id, rec, d) }
+            if let d = Checks.sexMismatch(id, rec.stated) { add(.idSexMismatch, id, rec, d) }
         }
         for rec in r {
             if let d = Checks.chronicAbsence(expected: rec.daysExpected, absent: rec.daysAbsent, threshold: parameters.absenceThreshold) {
-                found.append(finding(.chronicAbsence, id, rec, d))
+                add(.chronicAbsence, id, rec, d)
             }
         }
-        let normal = h.filter { $0.status == .normal }
-        if normal.count > 1 {
-            for rec in normal { found.append(finding(.duplicateID, id, rec, "\(normal.count) hukou records with status normal")) }
+        let normalCount = h.reduce(0) { $0 + ($1.status == .normal ? 1 : 0) }
+        if normalCount > 1 {
+            for rec in h where rec.status == .normal { add(.duplicateID, id, rec, "\(normalCount) hukou records with status normal") }
         }
-        let active = x.filter { $0.status.isActive }
-        if active.count > 1 {
-            for rec in active { found.append(finding(.duplicateID, id, rec, "\(active.count) xueji records with an active status (一人多籍)")) }
+        let activeCount = x.reduce(0) { $0 + ($1.status.isActive ? 1 : 0) }
+        if activeCount > 1 {
+            for rec in x where rec.status.isActive { add(.duplicateID, id, rec, "\(activeCount) xueji records with an active status (一人多籍)") }
         }
         if r.count > 1 {
-            for rec in r { found.append(finding(.duplicateID, id, rec, "\(r.count) roster rows (一人多校)")) }
+            for rec in r { add(.duplicateID, id, rec, "\(r.count) roster rows (一人多校)") }
         }
         if p.count > 1 {
             let households = Set(p.map { text($0.location, $0.household) })
             if households.count > 1 {
-                for rec in p { found.append(finding(.duplicateID, id, rec, "in \(households.count) poverty households")) }
+                for rec in p { add(.duplicateID, id, rec, "in \(households.count) poverty households") }
             }
         }
 
@@ -247,81 +272,75 @@ struct PersonJoin {
         let inScope = parameters.inScope(id)
         let accounted = x.contains { $0.status.isActive || ($0.status == .graduated && $0.grade == 9) }
         let dropped = x.first { $0.status == .droppedOut }
-        let enrolled = x.filter { $0.status == .enrolled }
-        let lastStatus = x.last.map { "last xueji record: \($0.status.name), grade \($0.grade)" } ?? "no xueji record"
-        let given = self.given
-        func has(_ d: Dataset) -> Bool { given.contains(d) }
+        let enrolled = x.first { $0.status == .enrolled }
+        func lastStatus() -> String {
+            x.last.map { "last xueji record: \($0.status.name), grade \($0.grade)" } ?? "no xueji record"
+        }
 
-        if has(.hukou), has(.xueji), inScope, !accounted, dropped == nil, let first = h.first, !normal.isEmpty {
-            found.append(finding(.hukouNoXueji, id, first, lastStatus))
+        if hasHukou, hasXueji, inScope, !accounted, dropped == nil, normalCount > 0 {
+            add(.hukouNoXueji, id, h[0], lastStatus())
         }
-        if has(.xueji), inScope, !accounted, let d = dropped {
-            found.append(finding(.xuejiDroppedOut, id, x.first!, "dropped_out in grade \(d.grade)"))
+        if hasXueji, inScope, !accounted, let d = dropped {
+            add(.xuejiDroppedOut, id, x[0], "dropped_out in grade \(d.grade)")
         }
-        if has(.xueji), has(.hukou), let first = x.first {
-            if !active.isEmpty && h.isEmpty {
-                found.append(finding(.xuejiNoHukou, id, first, "active xueji record, no hukou record"))
+        if hasXueji, hasHukou, let first = x.first {
+            if activeCount > 0 && h.isEmpty {
+                add(.xuejiNoHukou, id, first, "active xueji record, no hukou record")
             }
-            if !active.isEmpty, !h.isEmpty, h.allSatisfy({ $0.status == .deceased || $0.status == .cancelled }) {
-                found.append(finding(.xuejiHukouInactive, id, first, "hukou status \(h.last!.status.name) (空挂学籍)"))
+            if activeCount > 0, !h.isEmpty, h.allSatisfy({ $0.status == .deceased || $0.status == .cancelled }) {
+                add(.xuejiHukouInactive, id, first, "hukou status \(h.last!.status.name) (空挂学籍)")
             }
-            if let reference = normal.first, let detail = identityDifference(x, reference) {
-                found.append(finding(.identityMismatch, id, first, detail))
-            }
-        }
-        if has(.xueji), has(.roster) {
-            if let e = enrolled.first, r.isEmpty {
-                found.append(finding(.enrolledNotPresent, id, x.first!, "enrolled at \(text(e.location, e.school)), on no roster"))
-            }
-            if let first = r.first, active.isEmpty {
-                found.append(finding(.presentNotEnrolled, id, first, "on the roster, no active xueji record (\(lastStatus))"))
-            }
-            if let first = r.first, !enrolled.isEmpty {
-                let counted = Set(r.map { text($0.location, $0.school) })
-                let schools = enrolled.map { text($0.location, $0.school) }
-                if !schools.contains(where: counted.contains) {
-                    found.append(finding(.schoolMismatch, id, first,
-                                         "enrolled at \(schools.joined(separator: "/")), counted at \(counted.sorted().joined(separator: "/"))"))
-                }
+            if let reference = h.first(where: { $0.status == .normal }), let detail = identityDifference(x, reference) {
+                add(.identityMismatch, id, first, detail)
             }
         }
-        if has(.poverty), has(.xueji), inScope, let first = p.first {
+        if hasXueji, hasRoster {
+            if let e = enrolled, r.isEmpty {
+                add(.enrolledNotPresent, id, x[0], "enrolled at \(text(e.location, e.school)), on no roster")
+            }
+            if let first = r.first, activeCount == 0 {
+                add(.presentNotEnrolled, id, first, "on the roster, no active xueji record (\(lastStatus()))")
+            }
+            if let first = r.first, enrolled != nil,
+               !x.contains(where: { e in e.status == .enrolled && r.contains { same(e.location, e.school, $0.location, $0.school) } }) {
+                let schools = x.filter { $0.status == .enrolled }.map { text($0.location, $0.school) }
+                let counted = Set(r.map { text($0.location, $0.school) }).sorted()
+                add(.schoolMismatch, id, first, "enrolled at \(schools.joined(separator: "/")), counted at \(counted.joined(separator: "/"))")
+            }
+        }
+        if hasPoverty, hasXueji, inScope, let first = p.first {
             if !accounted {
-                found.append(finding(.povertyChildNotInSchool, id, first, "not accounted for (\(lastStatus))"))
-            } else if has(.roster), !enrolled.isEmpty, r.isEmpty {
-                found.append(finding(.povertyChildNotInSchool, id, first, "enrolled, on no roster"))
+                add(.povertyChildNotInSchool, id, first, "not accounted for (\(lastStatus()))")
+            } else if hasRoster, enrolled != nil, r.isEmpty {
+                add(.povertyChildNotInSchool, id, first, "enrolled, on no roster")
             }
         }
-        if has(.poverty), has(.hukou), let first = p.first, h.isEmpty {
-            found.append(finding(.povertyNoHukou, id, first, "no hukou record"))
+        if hasPoverty, hasHukou, let first = p.first, h.isEmpty {
+            add(.povertyNoHukou, id, first, "no hukou record")
         }
 
-        let codes = Set(found.map(\.code))
-        findings += found
-        if codes.contains(where: \.makesCase) {
+        if findings.count > firstFinding, findings[firstFinding...].contains(where: { $0.code.makesCase }) {
+            let codes = Set(findings[firstFinding...].map(\.code))
             cases.append(makeCase(id, codes: codes, h: h, x: x, r: r, p: p, accounted: accounted))
         }
     }
 
     /// How the xueji records' name, birth date or sex differ from the `normal` hukou record, or nil.
-    private func identityDifference(_ x: ArraySlice<XuejiRecord>, _ reference: HukouRecord) -> String? {
+    private func identityDifference(_ x: Slice<XuejiRecord>, _ reference: HukouRecord) -> String? {
+        let nameDiffers = x.first { !same($0.location, $0.name, reference.location, reference.name) }
+        let birthDiffers = reference.stated.birth == 0 ? nil
+            : x.first { $0.stated.birth != 0 && $0.stated.birth != reference.stated.birth }
+        let sexDiffers = reference.stated.sex == 0 ? nil : x.first { $0.stated.sex != 0 && $0.stated.sex != reference.stated.sex }
+        if nameDiffers == nil && birthDiffers == nil && sexDiffers == nil { return nil }
         var parts: [String] = []
-        let hukouArena = arenas[reference.location.file]
-        if let rec = x.first(where: { !arenas[$0.location.file].equal($0.name, hukouArena, reference.name) }) {
-            parts.append("name \(text(rec.location, rec.name))/\(text(reference.location, reference.name))")
-        }
-        if reference.stated.birth != 0,
-           let rec = x.first(where: { $0.stated.birth != 0 && $0.stated.birth != reference.stated.birth }) {
-            parts.append("birth_date \(Checks.date(rec.stated.birth))/\(Checks.date(reference.stated.birth))")
-        }
-        if reference.stated.sex != 0, let rec = x.first(where: { $0.stated.sex != 0 && $0.stated.sex != reference.stated.sex }) {
-            parts.append("sex \(Sex(rawValue: rec.stated.sex)!.code)/\(Sex(rawValue: reference.stated.sex)!.code)")
-        }
-        return parts.isEmpty ? nil : parts.joined(separator: "; ") + " (xueji/hukou)"
+        if let rec = nameDiffers { parts.append("name \(text(rec.location, rec.name))/\(text(reference.location, reference.name))") }
+        if let rec = birthDiffers { parts.append("birth_date \(Checks.date(rec.stated.birth))/\(Checks.date(reference.stated.birth))") }
+        if let rec = sexDiffers { parts.append("sex \(Sex(rawValue: rec.stated.sex)!.code)/\(Sex(rawValue: reference.stated.sex)!.code)") }
+        return parts.joined(separator: "; ") + " (xueji/hukou)"
     }
 
-    private func makeCase(_ id: IDNumber, codes: Set<FindingCode>, h: ArraySlice<HukouRecord>, x: ArraySlice<XuejiRecord>,
-                          r: ArraySlice<RosterRecord>, p: ArraySlice<PovertyRecord>, accounted: Bool) -> Case {
+    private func makeCase(_ id: IDNumber, codes: Set<FindingCode>, h: Slice<HukouRecord>, x: Slice<XuejiRecord>,
+                          r: Slice<RosterRecord>, p: Slice<PovertyRecord>, accounted: Bool) -> Case {
         let age = parameters.age(id)
         let normal = h.first { $0.status == .normal }
         let current = x.last { $0.status.isActive } ?? x.last
