@@ -2,8 +2,12 @@
 enum Checks {
     /// `CHRONIC_ABSENCE`: absent for at least `threshold` of the expected days.
     static func chronicAbsence(expected: Int32, absent: Int32, threshold: Double) -> String? {
-        guard expected > 0, Double(absent) / Double(expected) >= threshold else { return nil }
+        guard isChronic(expected: expected, absent: absent, threshold: threshold) else { return nil }
         return "absent \(absent) of \(expected) days (\(percent(Double(absent) / Double(expected))))"
+    }
+
+    static func isChronic(expected: Int32, absent: Int32, threshold: Double) -> Bool {
+        expected > 0 && Double(absent) / Double(expected) >= threshold
     }
 
     /// `ID_BIRTH_MISMATCH`: the stated birth date is missing, unreadable or not the ID's.

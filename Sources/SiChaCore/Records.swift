@@ -9,9 +9,11 @@ public struct Location: Hashable, Comparable, Sendable {
 
 /// A field's bytes kept in the text arena of the file it came from.
 public struct TextRef: Sendable {
+    static let offsetShift: UInt64 = 21
     let packed: UInt64
-    init(offset: Int, count: Int) { packed = UInt64(offset) << 21 | UInt64(count) }
-    var offset: Int { Int(packed >> 21) }
+    init(packed: UInt64) { self.packed = packed }
+    init(offset: Int, count: Int) { packed = UInt64(offset) << TextRef.offsetShift | UInt64(count) }
+    var offset: Int { Int(packed >> TextRef.offsetShift) }
     var count: Int { Int(packed & (1 << 21 - 1)) }
 }
 
@@ -25,6 +27,8 @@ public struct TextArena: Sendable {
         bytes.append(contentsOf: f)
         return ref
     }
+
+    mutating func append(_ other: TextArena) { bytes += other.bytes }
 
     public func string(_ ref: TextRef) -> String {
         String(decoding: bytes[ref.offset ..< ref.offset + ref.count], as: UTF8.self)

@@ -1,3 +1,4 @@
+import Dispatch
 import SiChaIO
 
 /// One input file of a run: which register it holds and where it stands in the run's file order.
@@ -14,8 +15,20 @@ public struct InputFile: Sendable {
     }
 }
 
-/// What reading one file gives: its records with valid IDs, its rejects and record-level findings
-/// that need no other record, and its row accounting.
+/// Which hukou records are kept whole. The hukou register holds the whole population, so a run
+/// keeps in full only the people the comparisons need and just the ID of everyone else.
+public enum HukouSelection: Sendable {
+    /// Keep every record (used when the population is small or in tests).
+    case all
+    /// Keep in full the people of school age (`scope`, packed birth dates) and those in `interesting`;
+    /// of the rest keep only the keys of `normal` records, for duplicate detection.
+    case population(interesting: KeySet, scope: ClosedRange<Int32>)
+    /// A second pass: keep only the records of these keys.
+    case only(KeySet)
+}
+
+/// What reading one file gives: its records with valid IDs, its rejects and record-level findings,
+/// and its row accounting.
 public struct FileExtract: Sendable {
     public let file: InputFile
     public internal(set) var rowsRead = 0
@@ -28,44 +41,159 @@ public struct FileExtract: Sendable {
     var xueji: [XuejiRecord] = []
     var roster: [RosterRecord] = []
     var poverty: [PovertyRecord] = []
+    /// Keys of `normal` hukou records that were not kept in full.
+    var populationKeys: [UInt64] = []
     /// 学校标识码 → 学校所在地区划代码, as first seen in this xueji file.
     var schoolRegions: [String: String] = [:]
-    /// Compressed or plain bytes read from the file.
-    public internal(set) var bytesRead = 0
+
+    init(file: InputFile) { self.file = file }
+
+    /// Appends the extract of the next chunk of the same file; without `accounting`, only its
+    /// records (a second pass over the file).
+    mutating func append(_ next: FileExtract, accounting: Bool = true) {
+        if accounting {
+            rowsRead += next.rowsRead
+            rowsRejected += next.rowsRejected
+            rejects += next.rejects
+            findings += next.findings
+            populationKeys += next.populationKeys
+        }
+        let shift = UInt64(arena.bytes.count) << TextRef.offsetShift
+        func moved(_ r: TextRef) -> TextRef { TextRef(packed: r.packed + shift) }
+        hukou += next.hukou.map { var r = $0; r.name = moved(r.name); r.region = moved(r.region); return r }
+        xueji += next.xueji.map { var r = $0; r.name = moved(r.name); r.school = moved(r.school); r.region = moved(r.region); return r }
+        roster += next.roster.map { var r = $0; r.name = moved(r.name); r.school = moved(r.school); return r }
+        poverty += next.poverty.map {
+            var r = $0; r.name = moved(r.name); r.region = moved(r.region); r.household = moved(r.household); return r
+        }
+        arena.append(next.arena)
+        schoolRegions.merge(next.schoolRegions) { first, _ in first }
+    }
 }
 
-/// Reads one register file into a `FileExtract` (四查 on each record as it goes).
+/// Reads register files into `FileExtract`s (四查 on each record as it goes).
+///
+/// One thread decompresses and cuts each file into chunks at line ends; `threads` workers decode
+/// the chunks; the chunks of a file are put back together in order, so the result does not depend
+/// on the thread count. Cutting at a line end is exact only where no quote can hold a line break,
+/// so from the first chunk that holds a quote character (or a line longer than a chunk) the rest
+/// of that file is read by one streaming reader.
 public struct RegisterReader: Sendable {
     public let parameters: RunParameters
     public var gb18030 = false
-    /// Bytes asked of the source per read; tests vary it.
-    public var readSize = 1 << 20
+    public var threads = 1
+    /// Bytes of decompressed text per chunk.
+    public var chunkSize = 4 << 20
 
-    public init(parameters: RunParameters, gb18030: Bool = false) {
+    public init(parameters: RunParameters, gb18030: Bool = false, threads: Int = 1) {
         self.parameters = parameters
         self.gb18030 = gb18030
+        self.threads = max(1, threads)
     }
 
-    /// Reads `file` to the end. Throws a one-line message when the file itself cannot be read.
-    public func read(_ file: InputFile) throws(InputError) -> FileExtract {
-        let source = try openInput(path: file.path, gb18030: gb18030)
-        let csv = CSVReader(source: source, readSize: readSize)
-        var out = FileExtract(file: file)
-        guard try csv.next() else { throw InputError("empty file: no header row") }
-        if let problem = csv.problem { throw InputError("line \(csv.line): header: \(problem)") }
-        if TextCheck.encodingProblem(csv.raw) != nil {
-            throw InputError("line \(csv.line): header is not valid UTF-8 (GB18030 files need --encoding gb18030)")
+    /// Reads `files` in order. Throws the first file that cannot be read.
+    public func read(_ files: [InputFile], selection: HukouSelection = .all) throws(FileError) -> [FileExtract] {
+        let slots = Slots<[FileExtract?]>(Array(repeating: nil, count: files.count))
+        let chunks = Slots<[[FileExtract?]]>(Array(repeating: [], count: files.count))
+        let group = DispatchGroup()
+        let inFlight = DispatchSemaphore(value: threads)
+        let workers = DispatchQueue(label: "sicha.decode", attributes: .concurrent)
+        defer { group.wait() }
+        for (n, file) in files.enumerated() {
+            do throws(InputError) {
+                let source = try openInput(path: file.path, gb18030: gb18030)
+                let csv = CSVReader(source: source)
+                let layout = try Layout(csv: csv, file: file)
+                if threads == 1 {
+                    var out = FileExtract(file: file)
+                    try consume(csv, layout, selection, into: &out)
+                    slots.update { $0[n] = out }
+                    continue
+                }
+                var pending = Array(csv.remainder.bytes)
+                var line = csv.remainder.line
+                var ended = false
+                var index = 0
+                while true {
+                    try fill(&pending, from: source, ended: &ended)
+                    if pending.isEmpty && ended { break }
+                    guard let cut = safeCut(pending, ended: ended) else {
+                        // From here on one streaming reader keeps the exact record boundaries.
+                        let tail = CSVReader(source: PrefixedSource(pending, then: source), firstLine: line)
+                        var out = FileExtract(file: file)
+                        try consume(tail, layout, selection, into: &out)
+                        chunks.update { $0[n].append(out) }
+                        break
+                    }
+                    let chunk = Array(pending[0..<cut])
+                    pending.removeFirst(cut)
+                    let (chunkIndex, chunkLine) = (index, line)
+                    line += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                    index += 1
+                    chunks.update { $0[n].append(nil) }
+                    inFlight.wait()
+                    workers.async(group: group) {
+                        var out = FileExtract(file: file)
+                        chunk.withUnsafeBufferPointer { bytes in
+                            let reader = CSVReader(chunk: bytes, firstLine: chunkLine)
+                            try? consume(reader, layout, selection, into: &out)
+                        }
+                        chunks.update { $0[n][chunkIndex] = out }
+                        inFlight.signal()
+                    }
+                }
+            } catch {
+                throw FileError(path: file.path, error: error)
+            }
         }
-        let header = (0..<csv.fieldCount).map { String(decoding: csv.field($0), as: UTF8.self) }
-        let positions = try Schema.resolve(header: header, dataset: file.dataset)
-        var decoder = RecordDecoder(csv: csv, positions: positions, parameters: parameters, file: file)
+        group.wait()
+        return files.indices.map { n in
+            if let whole = slots.value[n] { return whole }
+            var out = FileExtract(file: files[n])
+            for part in chunks.value[n] { out.append(part!) }
+            return out
+        }
+    }
+
+    /// Tops `pending` up to a chunk from the source.
+    private func fill(_ pending: inout [UInt8], from source: ByteSource, ended: inout Bool) throws(InputError) {
+        while pending.count < chunkSize && !ended {
+            let have = pending.count
+            pending.reserveCapacity(chunkSize)
+            var n = 0
+            var failure: InputError?
+            pending.append(contentsOf: repeatElement(0, count: chunkSize - have))
+            pending.withUnsafeMutableBytes { buffer in
+                do throws(InputError) { n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[have...])) }
+                catch { failure = error }
+            }
+            pending.removeLast(chunkSize - have - n)
+            if let failure { throw failure }
+            if n == 0 { ended = true }
+        }
+    }
+
+    /// Where a chunk of `pending` can end at a record boundary without parsing it: after the last
+    /// line feed, when the chunk holds no quote. Nil when that cannot be known this way.
+    private func safeCut(_ pending: [UInt8], ended: Bool) -> Int? {
+        guard let lastLF = ended ? pending.count - 1 : pending.lastIndex(of: 0x0A) else { return nil }
+        let cut = lastLF + 1
+        if pending.withUnsafeBytes({ memchr($0.baseAddress!, 0x22, cut) }) != nil { return nil }
+        return cut
+    }
+
+    /// Reads every record of `csv` into `out`, with rows counted, rejected or decoded.
+    private func consume(_ csv: CSVReader, _ layout: Layout, _ selection: HukouSelection,
+                         into out: inout FileExtract) throws(InputError) {
+        var decoder = RecordDecoder(csv: csv, layout: layout, parameters: parameters, selection: selection)
+        let file = layout.file
         while try csv.next() {
             out.rowsRead += 1
             let problem: String?
             if let csvProblem = csv.problem {
                 problem = csvProblem.description
-            } else if csv.fieldCount != header.count {
-                problem = "field count \(csv.fieldCount), header has \(header.count)"
+            } else if csv.fieldCount != layout.fieldCount {
+                problem = "field count \(csv.fieldCount), header has \(layout.fieldCount)"
             } else if let encoding = TextCheck.encodingProblem(csv.raw) {
                 problem = encoding
             } else {
@@ -73,153 +201,42 @@ public struct RegisterReader: Sendable {
             }
             if let problem {
                 out.rowsRejected += 1
-                out.rejects.append(Reject(dataset: file.dataset, location: Location(file: file.index, line: csv.line),
-                                          reason: problem, raw: TextCheck.excerpt(csv.raw)))
+                out.rejects.append(Reject(dataset: file.dataset, location: decoder.location, reason: problem, raw: TextCheck.excerpt(csv.raw)))
             }
         }
-        out.bytesRead = csv.bytesRead
-        return out
     }
 }
 
-/// Turns the fields of one CSV record into a record of its dataset, or says why it cannot.
-struct RecordDecoder {
-    let csv: CSVReader
-    let positions: [Int]
-    let parameters: RunParameters
+/// Where each column of a file is, read from its header.
+struct Layout: Sendable {
     let file: InputFile
-    /// Required columns whose value may not be empty (sex and birth date may: they are checked against the ID).
-    private let mustHaveValue: [Int]
-    private var lastSchool: [UInt8] = []
+    let positions: [Int]
+    let fieldCount: Int
 
-    init(csv: CSVReader, positions: [Int], parameters: RunParameters, file: InputFile) {
-        self.csv = csv
-        self.positions = positions
-        self.parameters = parameters
+    init(csv: CSVReader, file: InputFile) throws(InputError) {
+        guard try csv.next() else { throw InputError("empty file: no header row") }
+        if let problem = csv.problem { throw InputError("line \(csv.line): header: \(problem)") }
+        if TextCheck.encodingProblem(csv.raw) != nil {
+            throw InputError("line \(csv.line): header is not valid UTF-8 (GB18030 files need --encoding gb18030)")
+        }
+        let header = (0..<csv.fieldCount).map { String(decoding: csv.field($0), as: UTF8.self) }
         self.file = file
-        mustHaveValue = file.dataset.columns.indices.filter {
-            let spec = file.dataset.columns[$0]
-            return spec.required && spec.name != "sex" && spec.name != "birth_date"
-        }
-    }
-
-    private func field(_ column: Int) -> UnsafeRawBufferPointer {
-        positions[column] >= 0 ? csv.field(positions[column]) : UnsafeRawBufferPointer(start: nil, count: 0)
-    }
-
-    /// The first required column (other than sex, birth date and `except`) whose value is empty.
-    private func missingRequired(except: Int? = nil) -> String? {
-        for column in mustHaveValue where column != except && field(column).trimmingSpaces().isEmpty {
-            return "missing required value: \(file.dataset.columns[column].name)"
-        }
-        return nil
-    }
-
-    private var location: Location { Location(file: file.index, line: csv.line) }
-
-    /// Parses the ID; an invalid one becomes an ID_INVALID finding and gives key 0.
-    private func key(_ column: Int, into out: inout FileExtract, name: TextRef, region: TextRef?, school: TextRef?) -> UInt64 {
-        switch IDNumber.parse(field(column), asOf: parameters.asOf) {
-        case .success(let id): return id.key
-        case .failure(.empty): return 0
-        case .failure(let problem):
-            out.findings.append(Finding(
-                code: .idInvalid, dataset: file.dataset, location: location,
-                id: String(decoding: field(column), as: UTF8.self), name: out.arena.string(name),
-                regionCode: region.map { out.arena.string($0) } ?? "", schoolCode: school.map { out.arena.string($0) } ?? "",
-                detail: problem.description))
-            return 0
-        }
-    }
-
-    private func stated(sex: Int, birth: Int) -> StatedIdentity {
-        StatedIdentity(sex: Sex.parse(field(sex))?.rawValue ?? 0, birth: CivilDate.parse(field(birth))?.packed ?? 0)
-    }
-
-    /// Decodes the current record into `out`; returns the reject reason, or nil when accepted.
-    mutating func decode(into out: inout FileExtract) -> String? {
-        switch file.dataset {
-        case .hukou: return decodeHukou(into: &out)
-        case .xueji: return decodeXueji(into: &out)
-        case .roster: return decodeRoster(into: &out)
-        case .poverty: return decodePoverty(into: &out)
-        }
-    }
-
-    private func decodeHukou(into out: inout FileExtract) -> String? {
-        typealias C = HukouColumn
-        if let missing = missingRequired() { return missing }
-        guard let status = HukouStatus.parse(field(C.status.rawValue)) else { return "unreadable status" }
-        let name = out.arena.add(field(C.name.rawValue)), region = out.arena.add(field(C.regionCode.rawValue))
-        let key = key(C.id.rawValue, into: &out, name: name, region: region, school: nil)
-        if key != 0 {
-            out.hukou.append(HukouRecord(key: key, location: location, status: status,
-                                         stated: stated(sex: C.sex.rawValue, birth: C.birthDate.rawValue),
-                                         name: name, region: region))
-        }
-        return nil
-    }
-
-    private mutating func decodeXueji(into out: inout FileExtract) -> String? {
-        typealias C = XuejiColumn
-        let number = field(C.studentNo.rawValue).trimmingSpaces()
-        let withoutID = number.first.map { $0 | 0x20 == UInt8(ascii: "j") || $0 | 0x20 == UInt8(ascii: "l") } ?? false
-        if let missing = missingRequired(except: withoutID ? C.id.rawValue : nil) { return missing }
-        guard let status = XuejiStatus.parse(field(C.status.rawValue)) else { return "unreadable status" }
-        guard let grade = Codebook.grade(field(C.grade.rawValue)) else { return "unreadable grade" }
-        let school = field(C.schoolCode.rawValue).trimmingSpaces()
-        let name = out.arena.add(field(C.name.rawValue)), schoolRef = out.arena.add(school)
-        let region = out.arena.add(field(C.schoolRegionCode.rawValue))
-        if !school.elementsEqual(lastSchool) {
-            lastSchool = Array(school)
-            let code = String(decoding: school, as: UTF8.self)
-            if out.schoolRegions[code] == nil { out.schoolRegions[code] = out.arena.string(region) }
-        }
-        let key = key(C.id.rawValue, into: &out, name: name, region: region, school: schoolRef)
-        if key != 0 {
-            out.xueji.append(XuejiRecord(key: key, location: location, status: status, grade: grade,
-                                         returned: Codebook.flag(field(C.returned.rawValue)),
-                                         stated: stated(sex: C.sex.rawValue, birth: C.birthDate.rawValue),
-                                         name: name, school: schoolRef, region: region))
-        }
-        return nil
-    }
-
-    private func decodeRoster(into out: inout FileExtract) -> String? {
-        typealias C = RosterColumn
-        if let missing = missingRequired() { return missing }
-        guard let grade = Codebook.grade(field(C.grade.rawValue)) else { return "unreadable grade" }
-        guard let expected = Codebook.days(field(C.daysExpected.rawValue)) else { return "unreadable days_expected" }
-        guard let absent = Codebook.days(field(C.daysAbsent.rawValue)) else { return "unreadable days_absent" }
-        let name = out.arena.add(field(C.name.rawValue)), school = out.arena.add(field(C.schoolCode.rawValue))
-        let key = key(C.id.rawValue, into: &out, name: name, region: nil, school: school)
-        if key != 0 {
-            out.roster.append(RosterRecord(key: key, location: location, grade: grade, daysExpected: expected,
-                                           daysAbsent: absent, name: name, school: school))
-        } else if let detail = Checks.chronicAbsence(expected: expected, absent: absent, threshold: parameters.absenceThreshold) {
-            out.findings.append(Finding(
-                code: .chronicAbsence, dataset: .roster, location: location,
-                id: String(decoding: field(C.id.rawValue), as: UTF8.self), name: out.arena.string(name),
-                regionCode: "", schoolCode: out.arena.string(school), detail: detail))
-        }
-        return nil
-    }
-
-    private func decodePoverty(into out: inout FileExtract) -> String? {
-        typealias C = PovertyColumn
-        if let missing = missingRequired() { return missing }
-        guard let category = PovertyCategory.parse(field(C.category.rawValue)) else { return "unreadable category" }
-        var groups = SpecialGroups()
-        for (column, group) in [(C.disabled, SpecialGroups.disabled), (.leftBehind, .leftBehind), (.orphan, .orphan),
-                                (.singleParent, .singleParent), (.relocated, .relocated)]
-            where Codebook.flag(field(column.rawValue)) { groups.insert(group) }
-        let name = out.arena.add(field(C.name.rawValue)), region = out.arena.add(field(C.regionCode.rawValue))
-        let household = out.arena.add(field(C.householdID.rawValue))
-        let key = key(C.id.rawValue, into: &out, name: name, region: region, school: nil)
-        if key != 0 {
-            out.poverty.append(PovertyRecord(key: key, location: location, category: category, groups: groups,
-                                             household: household, name: name, region: region))
-        }
-        return nil
+        positions = try Schema.resolve(header: header, dataset: file.dataset)
+        fieldCount = header.count
     }
 }
+
+/// A value that worker threads update under a lock.
+final class Slots<T>: @unchecked Sendable {
+    private var stored: T
+    private let lock = DispatchQueue(label: "sicha.slots")
+    init(_ value: T) { stored = value }
+    var value: T { lock.sync { stored } }
+    func update(_ change: (inout T) -> Void) { lock.sync { change(&stored) } }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -23,6 +23,13 @@ public struct RunParameters: Sendable {
     /// Age on 31 August of the school year.
     public func age(_ id: IDNumber) -> Int { id.birthDate.age(on: ageDate) }
 
+    /// Birth dates (packed) of the people of compulsory-school age in this school year: aged
+    /// `minAge`…`maxAge` on 31 August of `Y` means born from 1 September of `Y - maxAge - 1`
+    /// to 31 August of `Y - minAge`.
+    public var scopeBirthDates: ClosedRange<Int32> {
+        CivilDate(year: schoolYear - maxAge - 1, month: 9, day: 1)!.packed ... CivilDate(year: schoolYear - minAge, month: 8, day: 31)!.packed
+    }
+
     /// 义务教育适龄: of compulsory-school age in this school year.
-    public func inScope(_ id: IDNumber) -> Bool { (minAge...maxAge).contains(age(id)) }
+    public func inScope(_ id: IDNumber) -> Bool { scopeBirthDates.contains(id.birthDate.packed) }
 }

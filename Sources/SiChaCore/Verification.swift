@@ -23,7 +23,6 @@ public struct FileStats: Sendable {
     public var rowsRead: Int
     public var rowsAccepted: Int
     public var rowsRejected: Int
-    public var bytesRead: Int
 }
 
 /// Everything a run found, in output order.
@@ -49,6 +48,8 @@ public struct Verifier: Sendable {
     public var model: RiskModel
     public var gb18030: Bool
     public var threads: Int
+    /// Bytes of decompressed text per chunk handed to a worker.
+    public var chunkSize = 4 << 20
 
     public init(parameters: RunParameters, model: RiskModel = .standard, gb18030: Bool = false, threads: Int = 1) {
         self.parameters = parameters
@@ -57,27 +58,36 @@ public struct Verifier: Sendable {
         self.threads = max(1, threads)
     }
 
-    /// Reads every file (several at once when `threads` > 1) and joins them. Throws the first
-    /// unreadable file, in file order, as `(file, error)`.
+    /// Reads every file and joins them. Throws the first unreadable file, in file order.
+    ///
+    /// The registers of students, attendance and poverty are read first; then the hukou register,
+    /// keeping in full only school-age people and people those registers name (the rest of the
+    /// population only as keys). People kept as keys who occur twice among `normal` records are
+    /// read again in full, so that their duplicates can be reported with name and region.
     public func run(_ files: [InputFile]) throws(FileError) -> Verification {
-        let reader = RegisterReader(parameters: parameters, gb18030: gb18030)
-        let results = ResultSlots<Result<FileExtract, InputError>>(count: files.count)
-        let workers = min(threads, max(1, files.count))
-        let next = ResultSlots<Int>(count: 1)
-        next.set(0, 0)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let i = next.claim(below: files.count) {
-                do throws(InputError) { results.set(i, .success(try reader.read(files[i]))) }
-                catch { results.set(i, .failure(error)) }
-            }
+        var reader = RegisterReader(parameters: parameters, gb18030: gb18030, threads: threads)
+        reader.chunkSize = chunkSize
+        let hukouFiles = files.filter { $0.dataset == .hukou }
+        var extracts = try reader.read(files.filter { $0.dataset != .hukou })
+        var interesting = KeySet(capacity: extracts.reduce(0) { $0 + $1.xueji.count + $1.roster.count + $1.poverty.count })
+        for e in extracts {
+            for r in e.xueji { interesting.insert(r.key) }
+            for r in e.roster { interesting.insert(r.key) }
+            for r in e.poverty { interesting.insert(r.key) }
         }
-        var extracts: [FileExtract] = []
-        for (i, result) in results.values.enumerated() {
-            switch result! {
-            case .success(let extract): extracts.append(extract)
-            case .failure(let error): throw FileError(path: files[i].path, error: error)
-            }
+        var hukou = try reader.read(hukouFiles, selection: .population(interesting: interesting, scope: parameters.scopeBirthDates))
+        var seen = KeySet(capacity: hukou.reduce(0) { $0 + $1.populationKeys.count })
+        var twice = KeySet()
+        for i in hukou.indices {
+            for key in hukou[i].populationKeys where !seen.insert(key) { twice.insert(key) }
+            hukou[i].populationKeys = []
         }
+        if twice.count > 0 {
+            let again = try reader.read(hukouFiles, selection: .only(twice))
+            for i in hukou.indices { hukou[i].append(again[i], accounting: false) }
+        }
+        extracts += hukou
+        extracts.sort { $0.file.index < $1.file.index }
         return join(extracts, given: Set(files.map(\.dataset)))
     }
 
@@ -100,7 +110,7 @@ public struct Verifier: Sendable {
         return Verification(
             parameters: parameters,
             files: extracts.map { FileStats(dataset: $0.file.dataset, path: $0.file.path, rowsRead: $0.rowsRead,
-                                            rowsAccepted: $0.rowsAccepted, rowsRejected: $0.rowsRejected, bytesRead: $0.bytesRead) },
+                                            rowsAccepted: $0.rowsAccepted, rowsRejected: $0.rowsRejected) },
             given: given, findings: findings,
             rejects: extracts.flatMap(\.rejects).sorted { $0.location < $1.location },
             cases: cases)
@@ -119,26 +129,6 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var error: InputError
     public var description: String { "\(path): \(error.message)" }
-}
-
-/// Fixed slots that worker threads fill, each slot by one worker.
-final class ResultSlots<T>: @unchecked Sendable {
-    private(set) var values: [T?]
-    private let lock = DispatchQueue(label: "sicha.slots")
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: T) { lock.sync { values[i] = value } }
-}
-
-extension ResultSlots where T == Int {
-    /// Hands out 0, 1, 2, ... below `limit`, each once.
-    func claim(below limit: Int) -> Int? {
-        lock.sync {
-            let i = values[0]!
-            guard i < limit else { return nil }
-            values[0] = i + 1
-            return i
-        }
-    }
 }
 
 /// Walks the four registers sorted by ID, one person at a time.
@@ -236,20 +226,7 @@ struct PersonJoin {
                                  _ r: Slice<RosterRecord>, _ p: Slice<PovertyRecord>) {
         let firstFinding = findings.count
 
-        // 四查 on records of this person.
-        for rec in h {
-            if let d = Checks.birthMismatch(id, rec.stated) { add(.idBirthMismatch, id, rec, d) }
-            if let d = Checks.sexMismatch(id, rec.stated) { add(.idSexMismatch, id, rec, d) }
-        }
-        for rec in x {
-            if let d = Checks.birthMismatch(id, rec.stated) { add(.idBirthMismatch, id, rec, d) }
-            if let d = Checks.sexMismatch(id, rec.stated) { add(.idSexMismatch, id, rec, d) }
-        }
-        for rec in r {
-            if let d = Checks.chronicAbsence(expected: rec.daysExpected, absent: rec.daysAbsent, threshold: parameters.absenceThreshold) {
-                add(.chronicAbsence, id, rec, d)
-            }
-        }
+        // DUPLICATE_ID: every record of an ID that occurs more than once in its register.
         let normalCount = h.reduce(0) { $0 + ($1.status == .normal ? 1 : 0) }
         if normalCount > 1 {
             for rec in h where rec.status == .normal { add(.duplicateID, id, rec, "\(normalCount) hukou records with status normal") }
@@ -319,8 +296,16 @@ struct PersonJoin {
             add(.povertyNoHukou, id, first, "no hukou record")
         }
 
-        if findings.count > firstFinding, findings[firstFinding...].contains(where: { $0.code.makesCase }) {
-            let codes = Set(findings[firstFinding...].map(\.code))
+        let chronic = r.contains { Checks.isChronic(expected: $0.daysExpected, absent: $0.daysAbsent, threshold: parameters.absenceThreshold) }
+        if chronic || findings[firstFinding...].contains(where: { $0.code.makesCase }) {
+            var codes = Set(findings[firstFinding...].map(\.code))
+            if chronic { codes.insert(.chronicAbsence) }
+            if h.contains(where: { Checks.birthMismatch(id, $0.stated) != nil }) || x.contains(where: { Checks.birthMismatch(id, $0.stated) != nil }) {
+                codes.insert(.idBirthMismatch)
+            }
+            if h.contains(where: { Checks.sexMismatch(id, $0.stated) != nil }) || x.contains(where: { Checks.sexMismatch(id, $0.stated) != nil }) {
+                codes.insert(.idSexMismatch)
+            }
             cases.append(makeCase(id, codes: codes, h: h, x: x, r: r, p: p, accounted: accounted))
         }
     }

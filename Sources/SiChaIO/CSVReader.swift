@@ -27,10 +27,11 @@ public enum CSVProblem: Equatable, Sendable, CustomStringConvertible {
 public final class CSVReader {
     public static let maxRecordBytes = 1 << 20
 
-    private let source: ByteSource
+    private let source: ByteSource?
     private let readSize: Int
     private let capacity: Int
     private let buffer: UnsafeMutablePointer<UInt8>
+    private let ownsBuffer: Bool
     private var start = 0
     private var end = 0
     private var eof = false
@@ -57,17 +58,43 @@ public final class CSVReader {
     public private(set) var bytesRead = 0
 
     /// `readSize` is how many bytes one call to the source asks for (tests vary it down to 1).
-    public init(source: ByteSource, readSize: Int = 1 << 20) {
+    /// A reader that takes a stream over at `firstLine` > 1 is past its start: no byte-order mark.
+    public init(source: ByteSource, readSize: Int = 1 << 20, firstLine: Int = 1) {
         self.source = source
+        nextLine = firstLine
+        atStreamStart = firstLine == 1
         self.readSize = max(1, readSize)
         capacity = CSVReader.maxRecordBytes + self.readSize + 4
         buffer = .allocate(capacity: capacity)
+        ownsBuffer = true
         scratch = .allocate(capacity: CSVReader.maxRecordBytes + 4)
         fieldStorage = .allocate(capacity: fieldCapacity)
     }
 
+    /// Reads records from bytes already in memory that start at a record boundary on `firstLine`
+    /// (a chunk of a larger stream). `bytes` must stay valid while the reader is used.
+    public init(chunk bytes: UnsafeBufferPointer<UInt8>, firstLine: Int) {
+        source = nil
+        readSize = 1
+        capacity = bytes.count
+        buffer = UnsafeMutablePointer(mutating: bytes.baseAddress ?? UnsafePointer(UnsafeMutablePointer<UInt8>.allocate(capacity: 1)))
+        ownsBuffer = bytes.baseAddress == nil
+        end = bytes.count
+        eof = true
+        atStreamStart = false
+        nextLine = firstLine
+        scratch = .allocate(capacity: CSVReader.maxRecordBytes + 4)
+        fieldStorage = .allocate(capacity: fieldCapacity)
+    }
+
+    /// The bytes read from the source but not yet consumed, and the line they start on: lets a
+    /// caller take the stream over at a record boundary after reading the header.
+    public var remainder: (bytes: UnsafeRawBufferPointer, line: Int) {
+        (UnsafeRawBufferPointer(start: buffer + start, count: end - start), nextLine)
+    }
+
     deinit {
-        buffer.deallocate()
+        if ownsBuffer { buffer.deallocate() }
         scratch.deallocate()
         fieldStorage.deallocate()
     }
@@ -134,7 +161,7 @@ public final class CSVReader {
     }
 
     private func refill() throws(InputError) {
-        if eof { return }
+        guard !eof, let source else { eof = true; return }
         if capacity - end < readSize {
             let live = end - start
             if live > 0 { (buffer).update(from: buffer + start, count: live) }

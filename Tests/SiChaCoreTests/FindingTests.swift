@@ -48,7 +48,13 @@ struct World {
             files.append(InputFile(dataset: dataset, path: path, index: files.count))
         }
         let parameters = RunParameters(asOf: CivilDate(year: 2024, month: 10, day: 15)!, schoolYear: 2024, absenceThreshold: threshold)
-        return try Verifier(parameters: parameters).run(files)
+        let serial = try Verifier(parameters: parameters).run(files)
+        var chunked = Verifier(parameters: parameters, threads: 3)
+        chunked.chunkSize = 64
+        let parallel = try chunked.run(files)
+        #expect(parallel.found == serial.found && parallel.rejects.map(\.location) == serial.rejects.map(\.location)
+                && parallel.cases.map(\.id) == serial.cases.map(\.id), "the thread count changed the result")
+        return serial
     }
 }
 
@@ -148,6 +154,15 @@ let fifteen = makeID("530102", "20080901", "041")
             "DUPLICATE_ID hukou 2", "DUPLICATE_ID hukou 3", "DUPLICATE_ID xueji 2", "DUPLICATE_ID xueji 3",
             "DUPLICATE_ID roster 2", "DUPLICATE_ID roster 3", "DUPLICATE_ID poverty 2", "DUPLICATE_ID poverty 3",
         ])
+    }
+
+    @Test func duplicatesAmongAdultsKeptOnlyAsKeys() throws {
+        let adult = makeID("530102", "19800101", "011"), other = makeID("530102", "19810101", "021")
+        let run = try World(hukou: [W.hukouRow(adult, name: "甲"), W.hukouRow(other), W.hukouRow(other, status: "moved_out"),
+                                    W.hukouRow(adult, name: "乙", region: "530103001001")]).run()
+        #expect(run.codes(.duplicateID) == ["DUPLICATE_ID hukou 2", "DUPLICATE_ID hukou 5"])
+        #expect(run.findings.map(\.name) == ["甲", "乙"])
+        #expect(run.findings.map(\.regionCode) == ["530102001001", "530103001001"])
     }
 
     @Test func chronicAbsenceAtTheThresholdNotBelow() throws {

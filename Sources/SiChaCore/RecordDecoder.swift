@@ -1,0 +1,166 @@
+import SiChaIO
+
+/// Turns the fields of one CSV record into a record of its dataset, or says why it cannot.
+///
+/// The record-level checks that need no other record (ID_INVALID, ID_BIRTH_MISMATCH,
+/// ID_SEX_MISMATCH, CHRONIC_ABSENCE) are made here, as each record is read.
+struct RecordDecoder {
+    let csv: CSVReader
+    let layout: Layout
+    let parameters: RunParameters
+    let selection: HukouSelection
+    /// Required columns whose value may not be empty (sex and birth date may: they are checked against the ID).
+    private let mustHaveValue: [Int]
+    private var lastSchool: [UInt8] = []
+
+    init(csv: CSVReader, layout: Layout, parameters: RunParameters, selection: HukouSelection) {
+        self.csv = csv
+        self.layout = layout
+        self.parameters = parameters
+        self.selection = selection
+        let columns = layout.file.dataset.columns
+        mustHaveValue = columns.indices.filter { columns[$0].required && columns[$0].name != "sex" && columns[$0].name != "birth_date" }
+    }
+
+    var location: Location { Location(file: layout.file.index, line: csv.line) }
+
+    private func field(_ column: Int) -> UnsafeRawBufferPointer {
+        let position = layout.positions[column]
+        return position >= 0 ? csv.field(position) : UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
+    private func string(_ column: Int?) -> String {
+        column.map { String(decoding: field($0).trimmingSpaces(), as: UTF8.self) } ?? ""
+    }
+
+    /// The first required column (other than sex, birth date and `except`) whose value is empty.
+    private func missingRequired(except: Int? = nil) -> String? {
+        for column in mustHaveValue where column != except && field(column).trimmingSpaces().isEmpty {
+            return "missing required value: \(layout.file.dataset.columns[column].name)"
+        }
+        return nil
+    }
+
+    /// A finding on the current record, its text taken from the record's own fields.
+    private func finding(_ code: FindingCode, id: String, name: Int, region: Int?, school: Int?, _ detail: String) -> Finding {
+        Finding(code: code, dataset: layout.file.dataset, location: location, id: id, name: string(name),
+                regionCode: string(region), schoolCode: string(school), detail: detail)
+    }
+
+    /// Parses the ID. An invalid one becomes an ID_INVALID finding; a valid one is checked against
+    /// the record's own sex and birth date when `stated` columns are given. Nil when not valid.
+    private func identify(_ column: Int, name: Int, region: Int?, school: Int?, stated: (sex: Int, birth: Int)?,
+                          into out: inout FileExtract) -> (IDNumber, StatedIdentity)? {
+        switch IDNumber.parse(field(column), asOf: parameters.asOf) {
+        case .success(let id):
+            guard let stated else { return (id, StatedIdentity(sex: 0, birth: 0)) }
+            let said = StatedIdentity(sex: Sex.parse(field(stated.sex))?.rawValue ?? 0, birth: CivilDate.parse(field(stated.birth))?.packed ?? 0)
+            if case .only = selection { return (id, said) }
+            if let d = Checks.birthMismatch(id, said) {
+                out.findings.append(finding(.idBirthMismatch, id: id.description, name: name, region: region, school: school, d))
+            }
+            if let d = Checks.sexMismatch(id, said) {
+                out.findings.append(finding(.idSexMismatch, id: id.description, name: name, region: region, school: school, d))
+            }
+            return (id, said)
+        case .failure(.empty):
+            return nil
+        case .failure(let problem):
+            out.findings.append(finding(.idInvalid, id: String(decoding: field(column), as: UTF8.self), name: name,
+                                        region: region, school: school, problem.description))
+            return nil
+        }
+    }
+
+    /// Decodes the current record into `out`; returns the reject reason, or nil when accepted.
+    mutating func decode(into out: inout FileExtract) -> String? {
+        switch layout.file.dataset {
+        case .hukou: return decodeHukou(into: &out)
+        case .xueji: return decodeXueji(into: &out)
+        case .roster: return decodeRoster(into: &out)
+        case .poverty: return decodePoverty(into: &out)
+        }
+    }
+
+    private func decodeHukou(into out: inout FileExtract) -> String? {
+        typealias C = HukouColumn
+        if let missing = missingRequired() { return missing }
+        guard let status = HukouStatus.parse(field(C.status.rawValue)) else { return "unreadable status" }
+        guard let (id, stated) = identify(C.id.rawValue, name: C.name.rawValue, region: C.regionCode.rawValue, school: nil,
+                                          stated: (C.sex.rawValue, C.birthDate.rawValue), into: &out) else { return nil }
+        switch selection {
+        case .all: break
+        case .population(let interesting, let scope):
+            if !scope.contains(id.birthDate.packed) && !interesting.contains(id.key) {
+                if status == .normal { out.populationKeys.append(id.key) }
+                return nil
+            }
+        case .only(let keys):
+            if !keys.contains(id.key) { return nil }
+        }
+        out.hukou.append(HukouRecord(key: id.key, location: location, status: status, stated: stated,
+                                     name: out.arena.add(field(C.name.rawValue)), region: out.arena.add(field(C.regionCode.rawValue))))
+        return nil
+    }
+
+    private mutating func decodeXueji(into out: inout FileExtract) -> String? {
+        typealias C = XuejiColumn
+        let number = field(C.studentNo.rawValue).trimmingSpaces()
+        let withoutID = number.first.map { $0 | 0x20 == UInt8(ascii: "j") || $0 | 0x20 == UInt8(ascii: "l") } ?? false
+        if let missing = missingRequired(except: withoutID ? C.id.rawValue : nil) { return missing }
+        guard let status = XuejiStatus.parse(field(C.status.rawValue)) else { return "unreadable status" }
+        guard let grade = Codebook.grade(field(C.grade.rawValue)) else { return "unreadable grade" }
+        let school = field(C.schoolCode.rawValue).trimmingSpaces()
+        if !school.elementsEqual(lastSchool) {
+            lastSchool = Array(school)
+            let code = String(decoding: school, as: UTF8.self)
+            if out.schoolRegions[code] == nil { out.schoolRegions[code] = string(C.schoolRegionCode.rawValue) }
+        }
+        guard let (id, stated) = identify(C.id.rawValue, name: C.name.rawValue, region: C.schoolRegionCode.rawValue,
+                                          school: C.schoolCode.rawValue, stated: (C.sex.rawValue, C.birthDate.rawValue),
+                                          into: &out) else { return nil }
+        out.xueji.append(XuejiRecord(key: id.key, location: location, status: status, grade: grade,
+                                     returned: Codebook.flag(field(C.returned.rawValue)), stated: stated,
+                                     name: out.arena.add(field(C.name.rawValue)), school: out.arena.add(school),
+                                     region: out.arena.add(field(C.schoolRegionCode.rawValue))))
+        return nil
+    }
+
+    private func decodeRoster(into out: inout FileExtract) -> String? {
+        typealias C = RosterColumn
+        if let missing = missingRequired() { return missing }
+        guard let grade = Codebook.grade(field(C.grade.rawValue)) else { return "unreadable grade" }
+        guard let expected = Codebook.days(field(C.daysExpected.rawValue)) else { return "unreadable days_expected" }
+        guard let absent = Codebook.days(field(C.daysAbsent.rawValue)) else { return "unreadable days_absent" }
+        let id = identify(C.id.rawValue, name: C.name.rawValue, region: nil, school: C.schoolCode.rawValue, stated: nil, into: &out)?.0
+        if let detail = Checks.chronicAbsence(expected: expected, absent: absent, threshold: parameters.absenceThreshold) {
+            out.findings.append(finding(.chronicAbsence, id: id?.description ?? String(decoding: field(C.id.rawValue), as: UTF8.self),
+                                        name: C.name.rawValue, region: nil, school: C.schoolCode.rawValue, detail))
+        }
+        if let id {
+            out.roster.append(RosterRecord(key: id.key, location: location, grade: grade, daysExpected: expected, daysAbsent: absent,
+                                           name: out.arena.add(field(C.name.rawValue)), school: out.arena.add(field(C.schoolCode.rawValue))))
+        }
+        return nil
+    }
+
+    private func decodePoverty(into out: inout FileExtract) -> String? {
+        typealias C = PovertyColumn
+        if let missing = missingRequired() { return missing }
+        guard let category = PovertyCategory.parse(field(C.category.rawValue)) else { return "unreadable category" }
+        var groups = SpecialGroups()
+        for (column, group) in PovertyColumn.groups where Codebook.flag(field(column.rawValue)) { groups.insert(group) }
+        guard let (id, _) = identify(C.id.rawValue, name: C.name.rawValue, region: C.regionCode.rawValue, school: nil,
+                                     stated: nil, into: &out) else { return nil }
+        out.poverty.append(PovertyRecord(key: id.key, location: location, category: category, groups: groups,
+                                         household: out.arena.add(field(C.householdID.rawValue)),
+                                         name: out.arena.add(field(C.name.rawValue)), region: out.arena.add(field(C.regionCode.rawValue))))
+        return nil
+    }
+}
+
+extension PovertyColumn {
+    /// The flag columns and the special group each marks.
+    static let groups: [(PovertyColumn, SpecialGroups)] =
+        [(.disabled, .disabled), (.leftBehind, .leftBehind), (.orphan, .orphan), (.singleParent, .singleParent), (.relocated, .relocated)]
+}
