@@ -22,6 +22,6 @@ let package = Package(
         ]),
         .testTarget(name: "SiChaIOTests", dependencies: ["SiChaIO"]),
         .testTarget(name: "SiChaCoreTests", dependencies: ["SiChaCore", "SiChaIO"]),
-        .testTarget(name: "SiChaEndToEndTests", dependencies: ["SiChaReport", "SiChaCore"]),
+        .testTarget(name: "SiChaEndToEndTests", dependencies: ["sicha"]),
     ]
 )

@@ -27,7 +27,12 @@ public enum TextCheck {
     }
 
     /// At most `limit` bytes of `bytes` as a string, cut at a character boundary, invalid UTF-8 replaced.
+    /// A trailing line end is not part of the row.
     public static func excerpt(_ bytes: UnsafeRawBufferPointer, limit: Int = 200) -> String {
+        var length = bytes.count
+        if length > 0 && bytes[length - 1] == 0x0A { length -= 1 }
+        if length > 0 && bytes[length - 1] == 0x0D { length -= 1 }
+        let bytes = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
         var cut = min(limit, bytes.count)
         while cut > 0, cut < bytes.count, bytes[cut] & 0xC0 == 0x80, cut > limit - 4 { cut -= 1 }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<cut]), as: UTF8.self)
