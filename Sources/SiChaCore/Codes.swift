@@ -57,12 +57,6 @@ public struct SpecialGroups: OptionSet, Sendable {
     public static let orphan = SpecialGroups(rawValue: 4)
     public static let singleParent = SpecialGroups(rawValue: 8)
     public static let relocated = SpecialGroups(rawValue: 16)
-
-    /// Names as they appear in `reasons`, in a fixed order.
-    public static let named: [(SpecialGroups, String)] = [
-        (.orphan, "orphan"), (.disabled, "disabled"), (.leftBehind, "left_behind"),
-        (.singleParent, "single_parent"), (.relocated, "relocated"),
-    ]
 }
 
 enum Codebook {

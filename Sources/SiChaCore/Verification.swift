@@ -37,6 +37,22 @@ public struct Verification: Sendable {
     public var rejects: [Reject]
     /// Ranked: score, then region code, then ID.
     public var cases: [Case]
+    /// Every school-age person seen in any register, by ID.
+    public var children: [InScopeChild]
+    /// The text of the records, by file.
+    let arenas: [TextArena]
+
+    /// 学校标识码 → 学校所在地区划代码 from the xueji register.
+    public var schoolRegions: [String: String]
+
+    /// The text a ledger entry refers to.
+    public func text(_ t: RecordText) -> String { t.file < 0 ? "" : arenas[Int(t.file)].string(t.ref) }
+
+    /// A child's region code; for a child known only from a roster, the region of the school.
+    public func regionCode(_ child: InScopeChild) -> String {
+        let region = text(child.region)
+        return region.isEmpty ? schoolRegions[text(child.school)] ?? "" : region
+    }
 
     /// Whether the comparison behind `code` ran (all the datasets it needs were given).
     public func ran(_ code: FindingCode) -> Bool { code.needs.allSatisfy(given.contains) }
@@ -113,7 +129,7 @@ public struct Verifier: Sendable {
                                             rowsAccepted: $0.rowsAccepted, rowsRejected: $0.rowsRejected) },
             given: given, findings: findings,
             rejects: extracts.flatMap(\.rejects).sorted { $0.location < $1.location },
-            cases: cases)
+            cases: cases, children: join.children, arenas: join.arenas, schoolRegions: join.schoolRegions)
     }
 }
 
@@ -145,6 +161,7 @@ struct PersonJoin {
     var schoolRegions: [String: String] = [:]
     var findings: [Finding] = []
     var cases: [Case] = []
+    var children: [InScopeChild] = []
 
     init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: [FileExtract]) {
         self.parameters = parameters
@@ -297,6 +314,17 @@ struct PersonJoin {
         }
 
         let chronic = r.contains { Checks.isChronic(expected: $0.daysExpected, absent: $0.daysAbsent, threshold: parameters.absenceThreshold) }
+        let view = PersonView(h: h, x: x, r: r, p: p)
+        var child = inScope ? InScopeChild(id: id, status: .unknown, grade: view.grade, name: view.name, region: view.region,
+                                           school: view.school) : nil
+        if var entry = child, hasXueji {
+            let codes = findings[firstFinding...].map(\.code)
+            entry.status = codes.contains(.xuejiDroppedOut) ? .droppedOut
+                : codes.contains(where: { $0 == .hukouNoXueji || $0 == .enrolledNotPresent || $0 == .povertyChildNotInSchool }) ? .suspectedDropout
+                : activeCount > 0 ? .inSchool
+                : accounted ? .completed : .notAccounted
+            child = entry
+        }
         if chronic || findings[firstFinding...].contains(where: { $0.code.makesCase }) {
             var codes = Set(findings[firstFinding...].map(\.code))
             if chronic { codes.insert(.chronicAbsence) }
@@ -306,8 +334,12 @@ struct PersonJoin {
             if h.contains(where: { Checks.sexMismatch(id, $0.stated) != nil }) || x.contains(where: { Checks.sexMismatch(id, $0.stated) != nil }) {
                 codes.insert(.idSexMismatch)
             }
-            cases.append(makeCase(id, codes: codes, h: h, x: x, r: r, p: p, accounted: accounted))
+            let made = makeCase(id, codes: codes, view: view, h: h, x: x, r: r, p: p, accounted: accounted)
+            child?.level = made.level
+            child?.score = made.score
+            cases.append(made)
         }
+        if let child { children.append(child) }
     }
 
     /// How the xueji records' name, birth date or sex differ from the `normal` hukou record, or nil.
@@ -324,17 +356,14 @@ struct PersonJoin {
         return parts.joined(separator: "; ") + " (xueji/hukou)"
     }
 
-    private func makeCase(_ id: IDNumber, codes: Set<FindingCode>, h: Slice<HukouRecord>, x: Slice<XuejiRecord>,
+    private func makeCase(_ id: IDNumber, codes: Set<FindingCode>, view: PersonView, h: Slice<HukouRecord>, x: Slice<XuejiRecord>,
                           r: Slice<RosterRecord>, p: Slice<PovertyRecord>, accounted: Bool) -> Case {
         let age = parameters.age(id)
-        let normal = h.first { $0.status == .normal }
-        let current = x.last { $0.status.isActive } ?? x.last
-        let grade = current.map { Int($0.grade) } ?? r.first.map { Int($0.grade) }
         var facts = RiskFacts()
         facts.codes = codes
         facts.category = p.map(\.category).min()
         facts.groups = p.reduce(SpecialGroups()) { $0.union($1.groups) }
-        if let grade {
+        if let grade = view.grade {
             facts.overAge = age - (grade + 5) >= 2
             facts.upperJuniorGrade = grade >= 8
         }
@@ -343,14 +372,38 @@ struct PersonJoin {
         facts.absenceRate = r.map { $0.daysExpected > 0 ? Double($0.daysAbsent) / Double($0.daysExpected) : 0 }.max() ?? 0
         let reasons = model.reasons(facts)
         let score = model.score(reasons)
-
-        let name = normal.map { text($0.location, $0.name) } ?? x.first.map { text($0.location, $0.name) }
-            ?? p.first.map { text($0.location, $0.name) } ?? r.first.map { text($0.location, $0.name) } ?? ""
-        let school = current.map { text($0.location, $0.school) } ?? r.first.map { text($0.location, $0.school) } ?? ""
-        let region = normal.map { text($0.location, $0.region) } ?? current.map { text($0.location, $0.region) }
-            ?? p.first.map { text($0.location, $0.region) } ?? schoolRegions[school] ?? ""
-        return Case(level: model.level(score), score: score, id: id, name: name, age: age, regionCode: region,
-                    schoolCode: school, grade: grade, povertyCategory: facts.category,
+        let school = string(view.school)
+        var region = string(view.region)
+        if region.isEmpty { region = schoolRegions[school] ?? "" }
+        return Case(level: model.level(score), score: score, id: id, name: string(view.name), age: age, regionCode: region,
+                    schoolCode: school, grade: view.grade, povertyCategory: facts.category,
                     codes: codes.sorted(), reasons: reasons)
+    }
+
+    private func string(_ t: RecordText) -> String { t.file < 0 ? "" : arenas[Int(t.file)].string(t.ref) }
+}
+
+/// Which of a person's records speak for them in the lists: the name of the `normal` hukou record
+/// (else of another hukou record, or the first xueji, poverty or roster record), the region of the household (else of the
+/// current school or the poverty household), the school and grade of the current xueji record
+/// (the last active one, else the last) or of the roster.
+struct PersonView {
+    var name = RecordText.none, region = RecordText.none, school = RecordText.none
+    var grade: Int?
+
+    init(h: UnsafeBufferPointer<HukouRecord>, x: UnsafeBufferPointer<XuejiRecord>, r: UnsafeBufferPointer<RosterRecord>,
+         p: UnsafeBufferPointer<PovertyRecord>) {
+        func at(_ location: Location, _ ref: TextRef) -> RecordText { RecordText(file: Int32(location.file), ref: ref) }
+        let normal = h.first { $0.status == .normal } ?? h.first
+        let current = x.last { $0.status.isActive } ?? x.last
+        if let n = normal { name = at(n.location, n.name) }
+        else if let f = x.first { name = at(f.location, f.name) }
+        else if let f = p.first { name = at(f.location, f.name) }
+        else if let f = r.first { name = at(f.location, f.name) }
+        if let n = normal { region = at(n.location, n.region) }
+        else if let c = current { region = at(c.location, c.region) }
+        else if let f = p.first { region = at(f.location, f.region) }
+        if let c = current { school = at(c.location, c.school); grade = Int(c.grade) }
+        else if let f = r.first { school = at(f.location, f.school); grade = Int(f.grade) }
     }
 }

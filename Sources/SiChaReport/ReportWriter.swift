@@ -11,34 +11,84 @@ public struct ReportOptions: Sendable {
     /// Write IDs as the first 6 and last 4 characters with `*` between.
     public var maskIDs = false
     public var encoding = "utf-8"
-    public init(excel: Bool = false, maskIDs: Bool = false, encoding: String = "utf-8") {
+    /// Also write each unit's own `cases.csv` and `exceptions.csv` under `by-<unit>/<code>/`.
+    public var splitBy: SplitUnit?
+    public init(excel: Bool = false, maskIDs: Bool = false, encoding: String = "utf-8", splitBy: SplitUnit? = nil) {
         self.excel = excel
         self.maskIDs = maskIDs
         self.encoding = encoding
+        self.splitBy = splitBy
     }
 }
 
-/// Writes `exceptions.csv`, `cases.csv`, `rejects.csv` and `summary.json` (contract section 5).
+/// The office a list can be split for: a county (first 6 digits of the region code), a township
+/// (first 9 digits) or a school.
+public enum SplitUnit: String, CaseIterable, Sendable {
+    case county, township, school
+
+    /// The unit of a row with this region and school code; `unknown` when the code cannot say.
+    public func unit(region: String, school: String) -> String {
+        switch self {
+        case .county: return Self.prefix(region, 6)
+        case .township: return Self.prefix(region, 9)
+        case .school: return school.isEmpty || school.contains("/") || school.hasPrefix(".") ? "unknown" : school
+        }
+    }
+
+    static func prefix(_ region: String, _ n: Int) -> String {
+        let digits = region.utf8.prefix(n)
+        return digits.count == n && digits.allSatisfy({ $0 &- 0x30 < 10 }) ? String(decoding: digits, as: UTF8.self) : "unknown"
+    }
+}
+
+/// Writes the outputs of a run (contract section 5 and the lists each office acts on).
 public struct ReportWriter {
     public let options: ReportOptions
 
     public init(options: ReportOptions) { self.options = options }
 
-    /// The outputs in the order they are committed.
-    public static let fileNames = ["exceptions.csv", "cases.csv", "rejects.csv", "summary.json"]
+    /// The files every run writes, in the order they are committed.
+    public static let fileNames = ["exceptions.csv", "cases.csv", "rejects.csv", "data_issues.csv",
+                                   "ledger_in_scope.csv", "ledger_suspected.csv", "ledger_dropped_out.csv", "summary.json"]
 
     /// Writes every output under a temporary name, then renames them all. On failure nothing
     /// is left under a real name that was not complete.
     public func write(_ run: Verification, to folder: String) throws(InputError) {
-        let contents = [exceptions(run), cases(run), rejects(run), summary(run)]
+        var outputs: [(String, (OutputFile) -> Void)] = [
+            ("exceptions.csv", { self.exceptions(run.findings, run, $0) }),
+            ("cases.csv", { self.cases(run.cases, $0) }),
+            ("rejects.csv", { self.rejects(run, $0) }),
+            ("data_issues.csv", { self.dataIssues(run, $0) }),
+            ("ledger_in_scope.csv", { self.ledger(run, run.children, $0) }),
+            ("ledger_suspected.csv", { self.ledger(run, run.children.filter { $0.status == .suspectedDropout }, $0) }),
+            ("ledger_dropped_out.csv", { self.ledger(run, run.children.filter { $0.status == .droppedOut }, $0) }),
+            ("summary.json", { $0.write(Self.summaryJSON(run, options: self.options)) }),
+        ]
+        if let split = options.splitBy {
+            let findings = Dictionary(grouping: run.findings) { split.unit(region: $0.regionCode, school: $0.schoolCode) }
+            let cases = Dictionary(grouping: run.cases) { split.unit(region: $0.regionCode, school: $0.schoolCode) }
+            try makeFolder(folder + "/by-\(split.rawValue)")
+            for unit in Set(findings.keys).union(cases.keys).sorted() {
+                let path = "by-\(split.rawValue)/\(unit)"
+                try makeFolder(folder + "/" + path)
+                outputs.append((path + "/exceptions.csv", { self.exceptions(findings[unit] ?? [], run, $0) }))
+                outputs.append((path + "/cases.csv", { self.cases(cases[unit] ?? [], $0) }))
+            }
+        }
         var files: [OutputFile] = []
-        for (name, producer) in zip(Self.fileNames, contents) {
+        for (name, produce) in outputs {
             let file = try OutputFile(path: folder + "/" + name)
             files.append(file)
-            producer(file)
+            produce(file)
             try file.finish()
         }
         for file in files { try file.commit() }
+    }
+
+    private func makeFolder(_ path: String) throws(InputError) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw InputError("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// `--mask-ids`: first 6 and last 4 characters with `*` between (all `*` when shorter than 11).
@@ -49,46 +99,72 @@ public struct ReportWriter {
         return String(chars[0..<6]) + String(repeating: "*", count: chars.count - 10) + String(chars[(chars.count - 4)...])
     }
 
-    private func csv(_ header: [String], _ rows: @escaping (OutputFile) -> Void) -> (OutputFile) -> Void {
-        { file in
-            if self.options.excel { file.write("\u{FEFF}") }
-            file.write(csvRow(header))
-            rows(file)
+    private func header(_ file: OutputFile, _ columns: [String]) {
+        if options.excel { file.write("\u{FEFF}") }
+        file.write(csvRow(columns))
+    }
+
+    func exceptions(_ findings: [Finding], _ run: Verification, _ file: OutputFile) {
+        header(file, ["code", "dataset", "id", "name", "region_code", "school_code", "file", "line", "detail"])
+        for f in findings {
+            file.write(csvRow([f.code.rawValue, f.dataset.name, display(f.id), f.name, f.regionCode, f.schoolCode,
+                               run.files[f.location.file].path, String(f.location.line), f.detail]))
         }
     }
 
-    func exceptions(_ run: Verification) -> (OutputFile) -> Void {
-        csv(["code", "dataset", "id", "name", "region_code", "school_code", "file", "line", "detail"]) { file in
-            for f in run.findings {
-                file.write(csvRow([f.code.rawValue, f.dataset.name, display(f.id), f.name, f.regionCode, f.schoolCode,
-                                   run.files[f.location.file].path, String(f.location.line), f.detail]))
+    func cases(_ cases: [Case], _ file: OutputFile) {
+        header(file, ["rank", "level", "score", "id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade",
+                      "poverty_category", "codes", "reasons"])
+        for c in cases {
+            file.write(csvRow([String(c.rank), c.level.name, String(c.score), display(c.id.description), c.name,
+                               c.id.sex.code, c.id.birthDate.description, String(c.age), c.regionCode, c.schoolCode,
+                               c.grade.map(String.init) ?? "", c.povertyCategory?.name ?? "",
+                               c.codes.map(\.rawValue).joined(separator: ";"),
+                               c.reasons.map { "\($0.factor)\($0.points < 0 ? "" : "+")\($0.points)" }.joined(separator: ";")]))
+        }
+    }
+
+    func rejects(_ run: Verification, _ file: OutputFile) {
+        header(file, ["dataset", "file", "line", "reason", "raw"])
+        for r in run.rejects {
+            file.write(csvRow([r.dataset.name, run.files[r.location.file].path, String(r.location.line), r.reason, r.raw]))
+        }
+    }
+
+    /// The data-fix side, most basic first: 1 ID errors and identity mismatches, 2 duplicates,
+    /// 3 gaps between registers that are not out-of-school cases; then by code, file, line.
+    static func dataIssuePriority(_ code: FindingCode) -> Int? {
+        switch code {
+        case .idInvalid, .idBirthMismatch, .idSexMismatch, .identityMismatch: return 1
+        case .duplicateID: return 2
+        case .xuejiNoHukou, .xuejiHukouInactive, .presentNotEnrolled, .schoolMismatch, .povertyNoHukou: return 3
+        case .hukouNoXueji, .xuejiDroppedOut, .enrolledNotPresent, .povertyChildNotInSchool, .chronicAbsence: return nil
+        }
+    }
+
+    func dataIssues(_ run: Verification, _ file: OutputFile) {
+        header(file, ["rank", "priority", "code", "dataset", "id", "name", "region_code", "school_code", "file", "line", "detail"])
+        var rank = 0
+        for priority in 1...3 {
+            for f in run.findings where Self.dataIssuePriority(f.code) == priority {
+                rank += 1
+                file.write(csvRow([String(rank), String(priority), f.code.rawValue, f.dataset.name, display(f.id), f.name, f.regionCode,
+                                   f.schoolCode, run.files[f.location.file].path, String(f.location.line), f.detail]))
             }
         }
     }
 
-    func cases(_ run: Verification) -> (OutputFile) -> Void {
-        csv(["rank", "level", "score", "id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade",
-             "poverty_category", "codes", "reasons"]) { file in
-            for c in run.cases {
-                file.write(csvRow([String(c.rank), c.level.name, String(c.score), display(c.id.description), c.name,
-                                   c.id.sex.code, c.id.birthDate.description, String(c.age), c.regionCode, c.schoolCode,
-                                   c.grade.map(String.init) ?? "", c.povertyCategory?.name ?? "",
-                                   c.codes.map(\.rawValue).joined(separator: ";"),
-                                   c.reasons.map { "\($0.factor)+\($0.points)" }.joined(separator: ";")]))
-            }
+    /// A ledger of the 2024 notice: children ordered by region code, then ID.
+    func ledger(_ run: Verification, _ children: [InScopeChild], _ file: OutputFile) {
+        header(file, ["id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade", "status", "level", "score"])
+        let rows = children.map { (run.regionCode($0), $0) }.sorted { a, b in
+            a.0 != b.0 ? a.0.utf8.lexicographicallyPrecedes(b.0.utf8) : a.1.id < b.1.id
         }
-    }
-
-    func rejects(_ run: Verification) -> (OutputFile) -> Void {
-        csv(["dataset", "file", "line", "reason", "raw"]) { file in
-            for r in run.rejects {
-                file.write(csvRow([r.dataset.name, run.files[r.location.file].path, String(r.location.line), r.reason, r.raw]))
-            }
+        for (region, c) in rows {
+            file.write(csvRow([display(c.id.description), run.text(c.name), c.id.sex.code, c.id.birthDate.description,
+                               String(run.parameters.age(c.id)), region, run.text(c.school), c.grade.map(String.init) ?? "",
+                               c.status.name, c.level?.name ?? "", c.score.map(String.init) ?? ""]))
         }
-    }
-
-    func summary(_ run: Verification) -> (OutputFile) -> Void {
-        { file in file.write(Self.summaryJSON(run, options: self.options)) }
     }
 
     /// `summary.json`: accounting per file, findings per code and county, comparisons, parameters.
@@ -107,13 +183,13 @@ public struct ReportWriter {
         out += run.files.isEmpty ? "  ],\n" : "\n  ],\n"
         let read = run.files.reduce(0) { $0 + $1.rowsRead }, rejected = run.files.reduce(0) { $0 + $1.rowsRejected }
         out += "  \"totals\": {\"rows_read\": \(read), \"rows_accepted\": \(read - rejected), \"rows_rejected\": \(rejected), "
-        out += "\"findings\": \(run.findings.count), \"cases\": \(run.cases.count)},\n"
+        out += "\"findings\": \(run.findings.count), \"cases\": \(run.cases.count), \"children_in_scope\": \(run.children.count)},\n"
         out += "  \"datasets\": [\(Dataset.allCases.filter(run.given.contains).map { "\"\($0.name)\"" }.joined(separator: ", "))],\n"
         let comparisons = FindingCode.allCases.filter { !$0.needs.isEmpty }.sorted()
         out += "  \"comparisons_ran\": [\(comparisons.filter(run.ran).map { "\"\($0.rawValue)\"" }.joined(separator: ", "))],\n"
         out += "  \"comparisons_skipped\": [\(comparisons.filter { !run.ran($0) }.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))],\n"
         var byCode: [FindingCode: [String: Int]] = [:]
-        for f in run.findings { byCode[f.code, default: [:]][county(f.regionCode), default: 0] += 1 }
+        for f in run.findings { byCode[f.code, default: [:]][SplitUnit.county.unit(region: f.regionCode, school: ""), default: 0] += 1 }
         out += "  \"findings\": {\n"
         out += FindingCode.allCases.sorted().map { code in
             let counties = byCode[code] ?? [:]
@@ -129,10 +205,10 @@ public struct ReportWriter {
         out += "}}\n}\n"
         return out
     }
-
-    /// The county of a region code: its first six digits, or `unknown`.
-    static func county(_ region: String) -> String {
-        let digits = region.utf8.prefix(6)
-        return digits.count == 6 && digits.allSatisfy({ $0 &- 0x30 < 10 }) ? String(decoding: digits, as: UTF8.self) : "unknown"
-    }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

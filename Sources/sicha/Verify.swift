@@ -42,6 +42,10 @@ extension Sicha {
         var excel = false
         @Flag(name: .customLong("mask-ids"), help: "Write IDs as the first 6 and last 4 characters.")
         var maskIDs = false
+        @Option(help: "Risk weights and level thresholds (JSON; see `sicha config --print-defaults`).")
+        var config: String?
+        @Option(name: .customLong("split-by"), help: "Also write each unit's lists under by-<unit>/: county, township or school.")
+        var splitBy: String?
         @Option(name: .customLong("fail-on"), help: "Exit 1 when any case is at this level or more urgent: red, orange, yellow, blue, green.")
         var failOn: String?
 
@@ -56,6 +60,7 @@ extension Sicha {
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
             if !["utf-8", "utf8", "gb18030"].contains(encoding.lowercased()) { throw ValidationError("--encoding must be utf-8 or gb18030") }
             if let failOn, RiskLevel(name: failOn) == nil { throw ValidationError("--fail-on must be red, orange, yellow, blue or green") }
+            if let splitBy, SplitUnit(rawValue: splitBy) == nil { throw ValidationError("--split-by must be county, township or school") }
             if [hukou, xueji, roster, poverty].joined().filter({ $0 == "-" }).count > 1 {
                 throw ValidationError("standard input (-) can be given once only")
             }
@@ -69,13 +74,18 @@ extension Sicha {
                 for path in paths { files.append(InputFile(dataset: dataset, path: path, index: files.count)) }
             }
             let gb18030 = encoding.lowercased() == "gb18030"
-            let verifier = Verifier(parameters: parameters, gb18030: gb18030,
+            var model = RiskModel.standard
+            if let config {
+                do { model = try RiskConfig.load(path: config) } catch { Self.fail("\(config): \(error.message)") }
+            }
+            let verifier = Verifier(parameters: parameters, model: model, gb18030: gb18030,
                                     threads: threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
             let result: Verification
             do { result = try verifier.run(files) } catch { Self.fail(error.description) }
 
             if mkdir(out, 0o755) != 0 && errno != EEXIST { Self.fail("\(out): cannot create the output folder: \(String(cString: strerror(errno)))") }
-            let options = ReportOptions(excel: excel, maskIDs: maskIDs, encoding: gb18030 ? "gb18030" : "utf-8")
+            let options = ReportOptions(excel: excel, maskIDs: maskIDs, encoding: gb18030 ? "gb18030" : "utf-8",
+                                        splitBy: splitBy.flatMap(SplitUnit.init(rawValue:)))
             do { try ReportWriter(options: options).write(result, to: out) } catch { Self.fail(error.description) }
 
             print(ScreenSummary.text(result, folder: out))
@@ -83,6 +93,22 @@ extension Sicha {
                 throw ExitCode(1)
             }
         }
+    }
+}
+
+extension Sicha {
+    /// `sicha config`: the risk model's settings.
+    struct Config: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the risk weights and level thresholds that --config can change.")
+
+        @Flag(name: .customLong("print-defaults"), help: "Print the built-in defaults as a config file.")
+        var printDefaults = false
+
+        func validate() throws {
+            if !printDefaults { throw ValidationError("say what to do: --print-defaults") }
+        }
+
+        func run() { print(RiskConfig.defaultsJSON(), terminator: "") }
     }
 }
 

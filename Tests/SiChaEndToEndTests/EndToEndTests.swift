@@ -53,7 +53,8 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
 }
 
 @Suite struct EndToEndTests {
-    static let outputs = ["exceptions.csv", "cases.csv", "rejects.csv", "summary.json"]
+    static let outputs = ["exceptions.csv", "cases.csv", "rejects.csv", "data_issues.csv", "ledger_in_scope.csv",
+                          "ledger_suspected.csv", "ledger_dropped_out.csv", "summary.json"]
 
     @Test(arguments: ["1", "2", "5"])
     func smallCorpusMatchesItsExpectedOutputsByteForByte(threads: String) throws {
@@ -83,6 +84,61 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
             .map { $0.split(separator: ",").dropFirst().joined(separator: ",") }
         #expect(rejects == (try columns(small.appendingPathComponent("intended-rejects.csv"), 2)))
         #expect(Set(findings.map { $0.split(separator: ",")[0] }).count == 15, "every finding code occurs")
+    }
+
+    @Test(arguments: ["county", "township", "school"])
+    func splitsHoldExactlyTheirUnitsRowsAndAddUpToTheWhole(unit: String) throws {
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try sicha(["verify"] + corpusArguments + ["--out", out.path, "--split-by", unit])
+        #expect(run.status == 0, "\(run.stderr)")
+        let splits = out.appendingPathComponent("by-\(unit)")
+        let units = try FileManager.default.contentsOfDirectory(atPath: splits.path).sorted()
+        #expect(!units.isEmpty && (unit == "county" || units.count > 1))
+        for name in ["cases.csv", "exceptions.csv"] {
+            let whole = try columns(out.appendingPathComponent(name), 20)
+            var parts: [String] = []
+            for u in units {
+                let rows = try columns(splits.appendingPathComponent(u).appendingPathComponent(name), 20)
+                for row in rows {
+                    let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                    let (region, school) = name == "cases.csv" ? (f[8], f[9]) : (f[4], f[5])
+                    let expected: String
+                    switch unit {
+                    case "county": expected = region.count >= 6 ? String(region.prefix(6)) : "unknown"
+                    case "township": expected = region.count >= 9 ? String(region.prefix(9)) : "unknown"
+                    default: expected = school.isEmpty ? "unknown" : school
+                    }
+                    #expect(expected == u, "\(name) row in \(u): \(row)")
+                }
+                parts += rows
+            }
+            #expect(parts.sorted() == whole.sorted(), "\(name) splits add up to the whole")
+        }
+    }
+
+    @Test func configOverridesWeightsAndLevels() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let defaults = try sicha(["config", "--print-defaults"])
+        #expect(defaults.status == 0)
+        let defaultsFile = folder.appendingPathComponent("defaults.json")
+        try defaults.stdout.write(to: defaultsFile, atomically: true, encoding: .utf8)
+        _ = try sicha(["verify"] + corpusArguments + ["--out", folder.appendingPathComponent("a").path, "--config", defaultsFile.path])
+        let plain = try Data(contentsOf: root.appendingPathComponent("corpora/small/expected/cases.csv"))
+        #expect(try Data(contentsOf: folder.appendingPathComponent("a/cases.csv")) == plain, "the printed defaults change nothing")
+
+        let custom = folder.appendingPathComponent("custom.json")
+        try #"{"weights": {"hukou_no_xueji": 99}, "levels": {"red": 95}}"#.write(to: custom, atomically: true, encoding: .utf8)
+        let run = try sicha(["verify"] + corpusArguments + ["--out", folder.appendingPathComponent("b").path, "--config", custom.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try columns(folder.appendingPathComponent("b/cases.csv"), 14).map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let hukouOnly = rows.filter { $0[12] == "HUKOU_NO_XUEJI" }
+        #expect(!hukouOnly.isEmpty && hukouOnly.allSatisfy { $0[13].hasPrefix("hukou_no_xueji+99") && $0[1] == "red" })
+
+        try #"{"weights": {"hukou_no_xuej": 1}}"#.write(to: custom, atomically: true, encoding: .utf8)
+        let typo = try sicha(["verify"] + corpusArguments + ["--out", folder.appendingPathComponent("c").path, "--config", custom.path])
+        #expect(typo.status == 2 && typo.stderr.contains("unknown factor hukou_no_xuej"))
     }
 
     @Test func maskedIDsAndExcelByteOrderMark() throws {

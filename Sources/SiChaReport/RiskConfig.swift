@@ -1,0 +1,62 @@
+import Foundation
+import SiChaCore
+import SiChaIO
+
+/// The risk model's weights and level thresholds as a JSON file (`--config`).
+///
+/// Any key may be left out to keep its default; an unknown key is an error, so that a typo
+/// does not silently change nothing.
+public enum RiskConfig {
+    /// The defaults, documented, in the form `--config` reads.
+    public static func defaultsJSON() -> String {
+        let model = RiskModel.standard
+        let factors = RiskModel.Factor.allCases
+        var out = "{\n"
+        out += "  \"about\": \"weights: points a factor adds to a case's score (the score is capped at 100); "
+        out += "levels: the lowest score of each colour, below blue is green. Leave a key out to keep its default.\",\n"
+        out += "  \"weights\": {\n"
+        out += factors.map { "    \(jsonString($0.rawValue)): \(model.weights[$0] ?? 0)" }.joined(separator: ",\n")
+        out += "\n  },\n  \"meaning\": {\n"
+        out += factors.map { "    \(jsonString($0.rawValue)): \(jsonString($0.meaning))" }.joined(separator: ",\n")
+        out += "\n  },\n  \"levels\": {"
+        out += zip(["red", "orange", "yellow", "blue"], model.thresholds).map { "\"\($0)\": \($1)" }.joined(separator: ", ")
+        out += "}\n}\n"
+        return out
+    }
+
+    public static func load(path: String) throws(InputError) -> RiskModel {
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("cannot read the config file") }
+        return try parse(data)
+    }
+
+    public static func parse(_ data: Data) throws(InputError) -> RiskModel {
+        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw InputError("the config is not a JSON object")
+        }
+        var model = RiskModel.standard
+        for key in root.keys where !["about", "meaning", "weights", "levels"].contains(key) {
+            throw InputError("unknown config key \(key)")
+        }
+        if let weights = root["weights"] {
+            guard let weights = weights as? [String: Any] else { throw InputError("weights must be an object") }
+            for (name, value) in weights {
+                guard let factor = RiskModel.Factor(rawValue: name) else { throw InputError("unknown factor \(name)") }
+                guard let points = value as? Int else { throw InputError("weight \(name) must be a whole number") }
+                model.weights[factor] = points
+            }
+        }
+        if let levels = root["levels"] {
+            guard let levels = levels as? [String: Any] else { throw InputError("levels must be an object") }
+            let names = ["red", "orange", "yellow", "blue"]
+            for (name, value) in levels {
+                guard let i = names.firstIndex(of: name) else { throw InputError("unknown level \(name) (red, orange, yellow, blue)") }
+                guard let score = value as? Int else { throw InputError("level \(name) must be a whole number") }
+                model.thresholds[i] = score
+            }
+            guard zip(model.thresholds, model.thresholds.dropFirst()).allSatisfy({ $0 > $1 }) else {
+                throw InputError("levels must fall from red to blue")
+            }
+        }
+        return model
+    }
+}
