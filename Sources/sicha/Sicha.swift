@@ -14,6 +14,8 @@ struct Sicha: ParsableCommand {
 
     /// Usage errors exit with status 2 (contract section 6), not argument-parser's 64.
     static func main() {
+        // A file-size limit must fail the write (and the run, with a message), not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()
