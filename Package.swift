@@ -16,12 +16,14 @@ let package = Package(
         .target(name: "SiChaIO", dependencies: ["CZstd"]),
         .target(name: "SiChaCore", dependencies: ["SiChaIO"]),
         .target(name: "SiChaReport", dependencies: ["SiChaCore", "SiChaIO"]),
+        .target(name: "SiChaGenerate", dependencies: ["SiChaCore", "CZstd"]),
         .executableTarget(name: "sicha", dependencies: [
-            "SiChaReport", "SiChaCore", "SiChaIO",
+            "SiChaReport", "SiChaCore", "SiChaIO", "SiChaGenerate",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SiChaIOTests", dependencies: ["SiChaIO"]),
         .testTarget(name: "SiChaCoreTests", dependencies: ["SiChaCore", "SiChaIO"]),
         .testTarget(name: "SiChaEndToEndTests", dependencies: ["sicha"]),
+        .testTarget(name: "SiChaGenerateTests", dependencies: ["SiChaGenerate", "SiChaCore", "SiChaIO", "CZstd"]),
     ]
 )

@@ -10,7 +10,7 @@ import Darwin
 struct Sicha: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "四查三比对: cross-checks household, student, attendance and poverty registers for out-of-school children.",
-        subcommands: [Verify.self, Config.self])
+        subcommands: [Verify.self, Generate.self, Config.self])
 
     /// Usage errors exit with status 2 (contract section 6), not argument-parser's 64.
     static func main() {
