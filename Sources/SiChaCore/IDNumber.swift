@@ -28,10 +28,22 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     public var sex: Sex { key % 2 == 1 ? .male : .female }
 
     /// The 18-character form, check character included.
-    public var description: String {
-        var bytes = digits.map { $0 + 0x30 }
-        bytes.append(IDNumber.checkCharacter(digits: digits))
-        return String(decoding: bytes, as: UTF8.self)
+    public var description: String { withASCII { String(decoding: $0, as: UTF8.self) } }
+
+    /// Calls `body` with the 18 ASCII characters of the number, without allocating.
+    public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 18) { out in
+            var k = key
+            var sum = 0
+            for i in stride(from: 16, through: 0, by: -1) {
+                let d = Int(k % 10)
+                k /= 10
+                out[i] = UInt8(d) + 0x30
+                sum += IDNumber.weights[i] * d
+            }
+            out[17] = IDNumber.checkCharacters[sum % 11]
+            return body(UnsafeBufferPointer(out))
+        }
     }
 
     private static let weights: [Int] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]

@@ -84,6 +84,10 @@ struct RecordDecoder {
 
     private func decodeHukou(into out: inout FileExtract) -> String? {
         typealias C = HukouColumn
+        if case .only(let keys) = selection {
+            // A second pass looks for a few people: skip everyone else before decoding anything.
+            guard case .success(let id) = IDNumber.parse(field(C.id.rawValue), asOf: parameters.asOf), keys.contains(id.key) else { return nil }
+        }
         if let missing = missingRequired() { return missing }
         guard let status = HukouStatus.parse(field(C.status.rawValue)) else { return "unreadable status" }
         guard let (id, stated) = identify(C.id.rawValue, name: C.name.rawValue, region: C.regionCode.rawValue, school: nil,

@@ -2,6 +2,7 @@
 public struct Location: Hashable, Comparable, Sendable {
     public let packed: UInt64
     public init(file: Int, line: Int) { packed = UInt64(file) << 44 | UInt64(line) }
+    init(packed: UInt64) { self.packed = packed }
     public var file: Int { Int(packed >> 44) }
     public var line: Int { Int(packed & (1 << 44 - 1)) }
     public static func < (a: Location, b: Location) -> Bool { a.packed < b.packed }

@@ -45,26 +45,33 @@ public struct FileExtract: Sendable {
     var populationKeys: [UInt64] = []
     /// 学校标识码 → 学校所在地区划代码, as first seen in this xueji file.
     var schoolRegions: [String: String] = [:]
+    /// Physical lines read (for a chunk: to place the next chunk's lines).
+    var lines = 0
 
     init(file: InputFile) { self.file = file }
 
-    /// Appends the extract of the next chunk of the same file; without `accounting`, only its
-    /// records (a second pass over the file).
-    mutating func append(_ next: FileExtract, accounting: Bool = true) {
+    /// Appends the extract of the next chunk of the same file, whose lines count from 1 after
+    /// `linesBefore` lines; without `accounting`, only its records (a second pass over the file).
+    mutating func append(_ next: FileExtract, linesBefore: Int = 0, accounting: Bool = true) {
+        let down = UInt64(linesBefore)
+        func at(_ l: Location) -> Location { Location(packed: l.packed + down) }
         if accounting {
             rowsRead += next.rowsRead
             rowsRejected += next.rowsRejected
-            rejects += next.rejects
-            findings += next.findings
+            rejects += next.rejects.map { var r = $0; r.location = at(r.location); return r }
+            findings += next.findings.map { var f = $0; f.location = at(f.location); return f }
             populationKeys += next.populationKeys
         }
         let shift = UInt64(arena.bytes.count) << TextRef.offsetShift
         func moved(_ r: TextRef) -> TextRef { TextRef(packed: r.packed + shift) }
-        hukou += next.hukou.map { var r = $0; r.name = moved(r.name); r.region = moved(r.region); return r }
-        xueji += next.xueji.map { var r = $0; r.name = moved(r.name); r.school = moved(r.school); r.region = moved(r.region); return r }
-        roster += next.roster.map { var r = $0; r.name = moved(r.name); r.school = moved(r.school); return r }
+        hukou += next.hukou.map { var r = $0; r.location = at(r.location); r.name = moved(r.name); r.region = moved(r.region); return r }
+        xueji += next.xueji.map {
+            var r = $0; r.location = at(r.location); r.name = moved(r.name); r.school = moved(r.school); r.region = moved(r.region); return r
+        }
+        roster += next.roster.map { var r = $0; r.location = at(r.location); r.name = moved(r.name); r.school = moved(r.school); return r }
         poverty += next.poverty.map {
-            var r = $0; r.name = moved(r.name); r.region = moved(r.region); r.household = moved(r.household); return r
+            var r = $0; r.location = at(r.location); r.name = moved(r.name); r.region = moved(r.region); r.household = moved(r.household)
+            return r
         }
         arena.append(next.arena)
         schoolRegions.merge(next.schoolRegions) { first, _ in first }
@@ -95,6 +102,7 @@ public struct RegisterReader: Sendable {
     public func read(_ files: [InputFile], selection: HukouSelection = .all) throws(FileError) -> [FileExtract] {
         let slots = Slots<[FileExtract?]>(Array(repeating: nil, count: files.count))
         let chunks = Slots<[[FileExtract?]]>(Array(repeating: [], count: files.count))
+        let firstLines = Slots<[Int]>(Array(repeating: 1, count: files.count))
         let group = DispatchGroup()
         let inFlight = DispatchSemaphore(value: threads)
         let workers = DispatchQueue(label: "sicha.decode", attributes: .concurrent)
@@ -111,37 +119,41 @@ public struct RegisterReader: Sendable {
                     continue
                 }
                 var pending = Array(csv.remainder.bytes)
-                var line = csv.remainder.line
+                let firstLine = csv.remainder.line
                 var ended = false
                 var index = 0
                 while true {
                     try fill(&pending, from: source, ended: &ended)
                     if pending.isEmpty && ended { break }
                     guard let cut = safeCut(pending, ended: ended) else {
-                        // From here on one streaming reader keeps the exact record boundaries.
-                        let tail = CSVReader(source: PrefixedSource(pending, then: source), firstLine: line)
+                        // From here on one streaming reader keeps the exact record boundaries; its
+                        // lines, like a chunk's, count from 1 and are moved when the parts are joined.
+                        let tail = CSVReader(source: PrefixedSource(pending, then: source), firstLine: 1, afterStart: true)
                         var out = FileExtract(file: file)
                         try consume(tail, layout, selection, into: &out)
+                        out.lines = tail.remainder.line - 1
                         chunks.update { $0[n].append(out) }
                         break
                     }
-                    let chunk = Array(pending[0..<cut])
-                    pending.removeFirst(cut)
-                    let (chunkIndex, chunkLine) = (index, line)
-                    line += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                    var cutChunk = pending
+                    pending = Array(pending[cut...])
+                    cutChunk.removeLast(cutChunk.count - cut)
+                    let chunk = cutChunk, chunkIndex = index
                     index += 1
                     chunks.update { $0[n].append(nil) }
                     inFlight.wait()
                     workers.async(group: group) {
                         var out = FileExtract(file: file)
                         chunk.withUnsafeBufferPointer { bytes in
-                            let reader = CSVReader(chunk: bytes, firstLine: chunkLine)
+                            let reader = CSVReader(chunk: bytes, firstLine: 1)
                             try? consume(reader, layout, selection, into: &out)
+                            out.lines = reader.remainder.line - 1
                         }
                         chunks.update { $0[n][chunkIndex] = out }
                         inFlight.signal()
                     }
                 }
+                firstLines.update { $0[n] = firstLine }
             } catch {
                 throw FileError(path: file.path, error: error)
             }
@@ -150,27 +162,35 @@ public struct RegisterReader: Sendable {
         return files.indices.map { n in
             if let whole = slots.value[n] { return whole }
             var out = FileExtract(file: files[n])
-            for part in chunks.value[n] { out.append(part!) }
+            var line = firstLines.value[n] - 1
+            for part in chunks.value[n] {
+                out.append(part!, linesBefore: line)
+                line += part!.lines
+            }
             return out
         }
     }
 
     /// Tops `pending` up to a chunk from the source.
     private func fill(_ pending: inout [UInt8], from source: ByteSource, ended: inout Bool) throws(InputError) {
-        while pending.count < chunkSize && !ended {
-            let have = pending.count
-            pending.reserveCapacity(chunkSize)
-            var n = 0
-            var failure: InputError?
-            pending.append(contentsOf: repeatElement(0, count: chunkSize - have))
-            pending.withUnsafeMutableBytes { buffer in
-                do throws(InputError) { n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[have...])) }
-                catch { failure = error }
+        guard pending.count < chunkSize && !ended else { return }
+        var failure: InputError?
+        let kept = pending
+        pending = [UInt8](unsafeUninitializedCapacity: max(chunkSize, kept.count)) { buffer, count in
+            count = kept.count
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[0..<count]).initialize(from: kept)
+            while count < chunkSize && !ended {
+                do throws(InputError) {
+                    let n = try source.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count...])))
+                    if n == 0 { ended = true }
+                    count += n
+                } catch {
+                    failure = error
+                    return
+                }
             }
-            pending.removeLast(chunkSize - have - n)
-            if let failure { throw failure }
-            if n == 0 { ended = true }
         }
+        if let failure { throw failure }
     }
 
     /// Where a chunk of `pending` can end at a record boundary without parsing it: after the last

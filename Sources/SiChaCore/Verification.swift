@@ -66,6 +66,8 @@ public struct Verifier: Sendable {
     public var threads: Int
     /// Bytes of decompressed text per chunk handed to a worker.
     public var chunkSize = 4 << 20
+    /// Told the name of each phase as it ends (for `SICHA_TRACE`); never given record content.
+    public var trace: (@Sendable (String) -> Void)?
 
     public init(parameters: RunParameters, model: RiskModel = .standard, gb18030: Bool = false, threads: Int = 1) {
         self.parameters = parameters
@@ -85,6 +87,7 @@ public struct Verifier: Sendable {
         reader.chunkSize = chunkSize
         let hukouFiles = files.filter { $0.dataset == .hukou }
         var extracts = try reader.read(files.filter { $0.dataset != .hukou })
+        trace?("read xueji, roster, poverty")
         var interesting = KeySet(capacity: extracts.reduce(0) { $0 + $1.xueji.count + $1.roster.count + $1.poverty.count })
         for e in extracts {
             for r in e.xueji { interesting.insert(r.key) }
@@ -92,6 +95,7 @@ public struct Verifier: Sendable {
             for r in e.poverty { interesting.insert(r.key) }
         }
         var hukou = try reader.read(hukouFiles, selection: .population(interesting: interesting, scope: parameters.scopeBirthDates))
+        trace?("read hukou")
         var seen = KeySet(capacity: hukou.reduce(0) { $0 + $1.populationKeys.count })
         var twice = KeySet()
         for i in hukou.indices {
@@ -102,9 +106,12 @@ public struct Verifier: Sendable {
             let again = try reader.read(hukouFiles, selection: .only(twice))
             for i in hukou.indices { hukou[i].append(again[i], accounting: false) }
         }
+        trace?("hukou duplicates (\(twice.count) keys read again)")
         extracts += hukou
         extracts.sort { $0.file.index < $1.file.index }
-        return join(extracts, given: Set(files.map(\.dataset)))
+        let result = join(extracts, given: Set(files.map(\.dataset)))
+        trace?("join")
+        return result
     }
 
     /// 三比对: joins the extracts of all files by ID and ranks the cases.

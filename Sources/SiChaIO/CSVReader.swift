@@ -58,11 +58,11 @@ public final class CSVReader {
     public private(set) var bytesRead = 0
 
     /// `readSize` is how many bytes one call to the source asks for (tests vary it down to 1).
-    /// A reader that takes a stream over at `firstLine` > 1 is past its start: no byte-order mark.
-    public init(source: ByteSource, readSize: Int = 1 << 20, firstLine: Int = 1) {
+    /// A reader that takes a stream over `afterStart` skips no byte-order mark.
+    public init(source: ByteSource, readSize: Int = 1 << 20, firstLine: Int = 1, afterStart: Bool = false) {
         self.source = source
         nextLine = firstLine
-        atStreamStart = firstLine == 1
+        atStreamStart = !afterStart
         self.readSize = max(1, readSize)
         capacity = CSVReader.maxRecordBytes + self.readSize + 4
         buffer = .allocate(capacity: capacity)

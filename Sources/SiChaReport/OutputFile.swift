@@ -13,6 +13,7 @@ final class OutputFile {
     let temporaryPath: String
     private var handle: UnsafeMutablePointer<FILE>?
     private var failed: String?
+    private var pending: [UInt8] = []
 
     init(path: String) throws(InputError) {
         self.path = path
@@ -30,17 +31,72 @@ final class OutputFile {
     }
 
     func write(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            if failed == nil, !bytes.isEmpty, fwrite(bytes.baseAddress, 1, bytes.count, handle) != bytes.count {
-                failed = String(cString: strerror(errno))
+        pending.append(contentsOf: text.utf8)
+        if pending.count >= 1 << 20 { flushPending() }
+    }
+
+    /// Whether the next field starts a row (no separator before it).
+    private var atRowStart = true
+
+    /// One CSV row (RFC 4180): a field with a comma, quote or line break is quoted, quotes doubled.
+    func writeRow(_ fields: [String]) {
+        for f in fields { field(f) }
+        endRow()
+    }
+
+    /// The next field of the current row.
+    func field(_ text: String) {
+        separate()
+        let utf8 = text.utf8
+        if utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+            pending.append(0x22)
+            for byte in utf8 {
+                if byte == 0x22 { pending.append(0x22) }
+                pending.append(byte)
             }
+            pending.append(0x22)
+        } else {
+            pending.append(contentsOf: utf8)
         }
+    }
+
+    /// A field of ASCII bytes that need no quoting (numbers, codes, IDs).
+    func field(ascii: UnsafeBufferPointer<UInt8>) {
+        separate()
+        pending.append(contentsOf: ascii)
+    }
+
+    func field(_ number: Int) {
+        separate()
+        if number < 0 { pending.append(0x2D) }
+        var n = number.magnitude
+        let start = pending.count
+        repeat { pending.append(UInt8(n % 10) + 0x30); n /= 10 } while n > 0
+        pending[start...].reverse()
+    }
+
+    func endRow() {
+        pending.append(0x0A)
+        atRowStart = true
+        if pending.count >= 1 << 20 { flushPending() }
+    }
+
+    private func separate() {
+        if !atRowStart { pending.append(0x2C) }
+        atRowStart = false
+    }
+
+    private func flushPending() {
+        if failed == nil, !pending.isEmpty, fwrite(pending, 1, pending.count, handle) != pending.count {
+            failed = String(cString: strerror(errno))
+        }
+        pending.removeAll(keepingCapacity: true)
     }
 
     /// Flushes and closes the temporary file; throws when any write failed (a full disk, say).
     func finish() throws(InputError) {
         guard let file = handle else { return }
+        flushPending()
         handle = nil
         let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
         let error = errno
@@ -63,18 +119,6 @@ final class OutputFile {
 
     func discard() { unlink(temporaryPath) }
 }
-
-/// RFC 4180 quoting: a field with a comma, quote or line break is quoted, quotes doubled.
-func csvField(_ value: String) -> String {
-    guard value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return value }
-    var out = "\""
-    for ch in value.unicodeScalars {
-        if ch == "\"" { out += "\"\"" } else { out.unicodeScalars.append(ch) }
-    }
-    return out + "\""
-}
-
-func csvRow(_ fields: [String]) -> String { fields.map(csvField).joined(separator: ",") + "\n" }
 
 /// JSON string literal.
 func jsonString(_ value: String) -> String {

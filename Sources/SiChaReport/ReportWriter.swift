@@ -91,6 +91,24 @@ public struct ReportWriter {
         }
     }
 
+    /// An ID number as a field, masked with `--mask-ids`.
+    func field(_ file: OutputFile, _ id: IDNumber) {
+        id.withASCII { ascii in
+            guard options.maskIDs else { return file.field(ascii: ascii) }
+            var masked = Array(ascii)
+            for i in 6..<14 { masked[i] = UInt8(ascii: "*") }
+            masked.withUnsafeBufferPointer { file.field(ascii: $0) }
+        }
+    }
+
+    /// A date as a `YYYY-MM-DD` field.
+    func field(_ file: OutputFile, _ date: CivilDate) {
+        let p = Int(date.packed)
+        let digits: [UInt8] = [p / 10_000_000, p / 1_000_000 % 10, p / 100_000 % 10, p / 10_000 % 10, -3,
+                               p / 1000 % 10, p / 100 % 10, -3, p / 10 % 10, p % 10].map { UInt8($0 + 0x30) }
+        digits.withUnsafeBufferPointer { file.field(ascii: $0) }
+    }
+
     /// `--mask-ids`: first 6 and last 4 characters with `*` between (all `*` when shorter than 11).
     public func display(_ id: String) -> String {
         guard options.maskIDs else { return id }
@@ -101,14 +119,14 @@ public struct ReportWriter {
 
     private func header(_ file: OutputFile, _ columns: [String]) {
         if options.excel { file.write("\u{FEFF}") }
-        file.write(csvRow(columns))
+        file.writeRow(columns)
     }
 
     func exceptions(_ findings: [Finding], _ run: Verification, _ file: OutputFile) {
         header(file, ["code", "dataset", "id", "name", "region_code", "school_code", "file", "line", "detail"])
         for f in findings {
-            file.write(csvRow([f.code.rawValue, f.dataset.name, display(f.id), f.name, f.regionCode, f.schoolCode,
-                               run.files[f.location.file].path, String(f.location.line), f.detail]))
+            file.writeRow([f.code.rawValue, f.dataset.name, display(f.id), f.name, f.regionCode, f.schoolCode,
+                               run.files[f.location.file].path, String(f.location.line), f.detail])
         }
     }
 
@@ -116,18 +134,18 @@ public struct ReportWriter {
         header(file, ["rank", "level", "score", "id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade",
                       "poverty_category", "codes", "reasons"])
         for c in cases {
-            file.write(csvRow([String(c.rank), c.level.name, String(c.score), display(c.id.description), c.name,
+            file.writeRow([String(c.rank), c.level.name, String(c.score), display(c.id.description), c.name,
                                c.id.sex.code, c.id.birthDate.description, String(c.age), c.regionCode, c.schoolCode,
                                c.grade.map(String.init) ?? "", c.povertyCategory?.name ?? "",
                                c.codes.map(\.rawValue).joined(separator: ";"),
-                               c.reasons.map { "\($0.factor)\($0.points < 0 ? "" : "+")\($0.points)" }.joined(separator: ";")]))
+                               c.reasons.map { "\($0.factor)\($0.points < 0 ? "" : "+")\($0.points)" }.joined(separator: ";")])
         }
     }
 
     func rejects(_ run: Verification, _ file: OutputFile) {
         header(file, ["dataset", "file", "line", "reason", "raw"])
         for r in run.rejects {
-            file.write(csvRow([r.dataset.name, run.files[r.location.file].path, String(r.location.line), r.reason, r.raw]))
+            file.writeRow([r.dataset.name, run.files[r.location.file].path, String(r.location.line), r.reason, r.raw])
         }
     }
 
@@ -148,8 +166,8 @@ public struct ReportWriter {
         for priority in 1...3 {
             for f in run.findings where Self.dataIssuePriority(f.code) == priority {
                 rank += 1
-                file.write(csvRow([String(rank), String(priority), f.code.rawValue, f.dataset.name, display(f.id), f.name, f.regionCode,
-                                   f.schoolCode, run.files[f.location.file].path, String(f.location.line), f.detail]))
+                file.writeRow([String(rank), String(priority), f.code.rawValue, f.dataset.name, display(f.id), f.name, f.regionCode,
+                                   f.schoolCode, run.files[f.location.file].path, String(f.location.line), f.detail])
             }
         }
     }
@@ -157,13 +175,24 @@ public struct ReportWriter {
     /// A ledger of the 2024 notice: children ordered by region code, then ID.
     func ledger(_ run: Verification, _ children: [InScopeChild], _ file: OutputFile) {
         header(file, ["id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade", "status", "level", "score"])
-        let rows = children.map { (run.regionCode($0), $0) }.sorted { a, b in
-            a.0 != b.0 ? a.0.utf8.lexicographicallyPrecedes(b.0.utf8) : a.1.id < b.1.id
+        let regions = children.map { Array(run.regionCode($0).utf8) }
+        let order = children.indices.sorted { a, b in
+            regions[a] != regions[b] ? regions[a].lexicographicallyPrecedes(regions[b]) : children[a].id < children[b].id
         }
-        for (region, c) in rows {
-            file.write(csvRow([display(c.id.description), run.text(c.name), c.id.sex.code, c.id.birthDate.description,
-                               String(run.parameters.age(c.id)), region, run.text(c.school), c.grade.map(String.init) ?? "",
-                               c.status.name, c.level?.name ?? "", c.score.map(String.init) ?? ""]))
+        for i in order {
+            let c = children[i]
+            field(file, c.id)
+            file.field(run.text(c.name))
+            file.field(c.id.sex.code)
+            field(file, c.id.birthDate)
+            file.field(run.parameters.age(c.id))
+            regions[i].withUnsafeBufferPointer { file.field(String(decoding: $0, as: UTF8.self)) }
+            file.field(run.text(c.school))
+            if let grade = c.grade { file.field(grade) } else { file.field("") }
+            file.field(c.status.name)
+            file.field(c.level?.name ?? "")
+            if let score = c.score { file.field(score) } else { file.field("") }
+            file.endRow()
         }
     }
 

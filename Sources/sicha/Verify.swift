@@ -78,8 +78,10 @@ extension Sicha {
             if let config {
                 do { model = try RiskConfig.load(path: config) } catch { Self.fail("\(config): \(error.message)") }
             }
-            let verifier = Verifier(parameters: parameters, model: model, gb18030: gb18030,
+            var verifier = Verifier(parameters: parameters, model: model, gb18030: gb18030,
                                     threads: threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            let trace = Trace()
+            if getenv("SICHA_TRACE") != nil { verifier.trace = { trace.mark($0) } }
             let result: Verification
             do { result = try verifier.run(files) } catch { Self.fail(error.description) }
 
@@ -87,6 +89,7 @@ extension Sicha {
             let options = ReportOptions(excel: excel, maskIDs: maskIDs, encoding: gb18030 ? "gb18030" : "utf-8",
                                         splitBy: splitBy.flatMap(SplitUnit.init(rawValue:)))
             do { try ReportWriter(options: options).write(result, to: out) } catch { Self.fail(error.description) }
+            if verifier.trace != nil { trace.mark("write outputs") }
 
             print(ScreenSummary.text(result, folder: out))
             if let failOn, let level = RiskLevel(name: failOn), result.cases.contains(where: { $0.level <= level }) {
@@ -109,6 +112,22 @@ extension Sicha {
         }
 
         func run() { print(RiskConfig.defaultsJSON(), terminator: "") }
+    }
+}
+
+/// Phase timings on standard error, for `SICHA_TRACE=1`: phase names and seconds only.
+final class Trace: @unchecked Sendable {
+    private var last = Trace.now()
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+    func mark(_ phase: String) {
+        let now = Trace.now()
+        let ms = Int(((now - last) * 1000).rounded())
+        last = now
+        printError("trace: \(phase): \(ms) ms")
     }
 }
 
