@@ -218,6 +218,14 @@ struct PersonJoin {
 
     private func text(_ location: Location, _ ref: TextRef) -> String { arenas[location.file].string(ref) }
 
+    /// The last ID written out: all findings of a person share one string.
+    private var lastID: (key: UInt64, text: String) = (0, "")
+
+    private mutating func text(of id: IDNumber) -> String {
+        if lastID.key != id.key { lastID = (id.key, id.description) }
+        return lastID.text
+    }
+
     private func same(_ a: Location, _ ra: TextRef, _ b: Location, _ rb: TextRef) -> Bool {
         arenas[a.file].equal(ra, arenas[b.file], rb)
     }
@@ -225,22 +233,22 @@ struct PersonJoin {
     // MARK: findings naming one record of each dataset
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: HukouRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .hukou, location: r.location, id: id.description, name: text(r.location, r.name),
+        findings.append(Finding(code: code, dataset: .hukou, location: r.location, id: text(of: id), name: text(r.location, r.name),
                                 regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
     }
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: XuejiRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .xueji, location: r.location, id: id.description, name: text(r.location, r.name),
+        findings.append(Finding(code: code, dataset: .xueji, location: r.location, id: text(of: id), name: text(r.location, r.name),
                                 regionCode: text(r.location, r.region), schoolCode: text(r.location, r.school), detail: detail))
     }
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: RosterRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .roster, location: r.location, id: id.description, name: text(r.location, r.name),
+        findings.append(Finding(code: code, dataset: .roster, location: r.location, id: text(of: id), name: text(r.location, r.name),
                                 regionCode: "", schoolCode: text(r.location, r.school), detail: detail))
     }
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: PovertyRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .poverty, location: r.location, id: id.description, name: text(r.location, r.name),
+        findings.append(Finding(code: code, dataset: .poverty, location: r.location, id: text(of: id), name: text(r.location, r.name),
                                 regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
     }
 
@@ -253,19 +261,23 @@ struct PersonJoin {
         // DUPLICATE_ID: every record of an ID that occurs more than once in its register.
         let normalCount = h.reduce(0) { $0 + ($1.status == .normal ? 1 : 0) }
         if normalCount > 1 {
-            for rec in h where rec.status == .normal { add(.duplicateID, id, rec, "\(normalCount) hukou records with status normal") }
+            let detail = "\(normalCount) hukou records with status normal"
+            for rec in h where rec.status == .normal { add(.duplicateID, id, rec, detail) }
         }
         let activeCount = x.reduce(0) { $0 + ($1.status.isActive ? 1 : 0) }
         if activeCount > 1 {
-            for rec in x where rec.status.isActive { add(.duplicateID, id, rec, "\(activeCount) xueji records with an active status (一人多籍)") }
+            let detail = "\(activeCount) xueji records with an active status (一人多籍)"
+            for rec in x where rec.status.isActive { add(.duplicateID, id, rec, detail) }
         }
         if r.count > 1 {
-            for rec in r { add(.duplicateID, id, rec, "\(r.count) roster rows (一人多校)") }
+            let detail = "\(r.count) roster rows (一人多校)"
+            for rec in r { add(.duplicateID, id, rec, detail) }
         }
         if p.count > 1 {
             let households = Set(p.map { text($0.location, $0.household) })
             if households.count > 1 {
-                for rec in p { add(.duplicateID, id, rec, "in \(households.count) poverty households") }
+                let detail = "in \(households.count) poverty households"
+                for rec in p { add(.duplicateID, id, rec, detail) }
             }
         }
 

@@ -49,3 +49,28 @@ func drain(_ source: ByteSource, chunk: Int) throws -> [UInt8] {
         #expect(out == Array("a,张三\n".utf8) + [0xFF, 0x0A])
     }
 }
+
+@Suite struct ZstdMutationTests {
+    /// A damaged stream is read to the end or stops with an InputError; it never crashes or hangs.
+    @Test(arguments: 0..<200)
+    func damagedStreamsFailCleanly(seed: Int) {
+        var rng = SplitMix(seed: UInt64(seed))
+        let text = Array(String(repeating: "530102201203050011,张三,1,2012-03-05\n", count: 200).utf8)
+        var bytes = compressFrame(Array(text[0..<3000])) + compressFrame(Array(text[3000...]))
+        for _ in 0..<(1 + Int(rng.next() % 4)) {
+            let at = Int(rng.next() % UInt64(bytes.count))
+            switch rng.next() % 3 {
+            case 0: bytes[at] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
+            case 1: bytes.removeSubrange(at...)
+            default: bytes.insert(UInt8(truncatingIfNeeded: rng.next()), at: at)
+            }
+            if bytes.isEmpty { break }
+        }
+        do {
+            let out = try drain(try ZstdSource(MemorySource(bytes, chunk: 1 + Int(rng.next() % 5000))), chunk: 4096)
+            #expect(out.count <= text.count * 2)
+        } catch {
+            #expect(error is InputError)
+        }
+    }
+}
