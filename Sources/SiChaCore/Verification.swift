@@ -109,14 +109,20 @@ public struct Verifier: Sendable {
         trace?("hukou duplicates (\(twice.count) keys read again)")
         extracts += hukou
         extracts.sort { $0.file.index < $1.file.index }
-        let result = join(extracts, given: Set(files.map(\.dataset)))
+        let result = join(&extracts, given: Set(files.map(\.dataset)))
         trace?("join")
         return result
     }
 
     /// 三比对: joins the extracts of all files by ID and ranks the cases.
     public func join(_ extracts: [FileExtract], given: Set<Dataset>) -> Verification {
-        var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: extracts)
+        var extracts = extracts
+        return join(&extracts, given: given)
+    }
+
+    /// Joins, taking the records out of `extracts` so that they are not held twice.
+    func join(_ extracts: inout [FileExtract], given: Set<Dataset>) -> Verification {
+        var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts)
         join.run()
         var findings = extracts.flatMap(\.findings) + join.findings
         for i in findings.indices where findings[i].dataset == .roster {
@@ -170,16 +176,20 @@ struct PersonJoin {
     var cases: [Case] = []
     var children: [InScopeChild] = []
 
-    init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: [FileExtract]) {
+    /// Takes the records out of `extracts` (so that they are not held twice).
+    init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: inout [FileExtract]) {
         self.parameters = parameters
         self.model = model
         (hasHukou, hasXueji, hasRoster, hasPoverty) =
             (given.contains(.hukou), given.contains(.xueji), given.contains(.roster), given.contains(.poverty))
         arenas = extracts.map(\.arena)
-        func gather<R>(_ part: (FileExtract) -> [R]) -> [R] {
+        func gather<R>(_ part: WritableKeyPath<FileExtract, [R]>) -> [R] {
             var all: [R] = []
-            all.reserveCapacity(extracts.reduce(0) { $0 + part($1).count })
-            for e in extracts { all += part(e) }
+            all.reserveCapacity(extracts.reduce(0) { $0 + $1[keyPath: part].count })
+            for i in extracts.indices {
+                all += extracts[i][keyPath: part]
+                extracts[i][keyPath: part] = []
+            }
             return all
         }
         hukou = gather(\.hukou); xueji = gather(\.xueji); roster = gather(\.roster); poverty = gather(\.poverty)
@@ -314,8 +324,7 @@ struct PersonJoin {
             if let first = r.first, activeCount == 0 {
                 add(.presentNotEnrolled, id, first, "on the roster, no active xueji record (\(lastStatus()))")
             }
-            if let first = r.first, enrolled != nil,
-               !x.contains(where: { e in e.status == .enrolled && r.contains { same(e.location, e.school, $0.location, $0.school) } }) {
+            if let first = r.first, enrolled != nil, !enrolledWhereCounted(x, r) {
                 let schools = x.filter { $0.status == .enrolled }.map { text($0.location, $0.school) }
                 let counted = Set(r.map { text($0.location, $0.school) }).sorted()
                 add(.schoolMismatch, id, first, "enrolled at \(schools.joined(separator: "/")), counted at \(counted.joined(separator: "/"))")
@@ -359,6 +368,15 @@ struct PersonJoin {
             cases.append(made)
         }
         if let child { children.append(child) }
+    }
+
+    /// Whether one of the `enrolled` records is at a school where the person has a roster row.
+    private func enrolledWhereCounted(_ x: Slice<XuejiRecord>, _ r: Slice<RosterRecord>) -> Bool {
+        if x.count * r.count <= 64 {
+            return x.contains { e in e.status == .enrolled && r.contains { same(e.location, e.school, $0.location, $0.school) } }
+        }
+        let counted = Set(r.map { text($0.location, $0.school) })
+        return x.contains { $0.status == .enrolled && counted.contains(text($0.location, $0.school)) }
     }
 
     /// How the xueji records' name, birth date or sex differ from the `normal` hukou record, or nil.
