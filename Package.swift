@@ -22,6 +22,7 @@ let package = Package(
         ]),
         .testTarget(name: "SiChaIOTests", dependencies: ["SiChaIO"]),
         .testTarget(name: "SiChaCoreTests", dependencies: ["SiChaCore", "SiChaIO"]),
+        .testTarget(name: "SiChaReportTests", dependencies: ["SiChaReport", "SiChaCore", "SiChaIO"]),
         .testTarget(name: "SiChaEndToEndTests", dependencies: ["sicha"]),
     ]
 )

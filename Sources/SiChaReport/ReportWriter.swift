@@ -18,19 +18,19 @@ public struct ReportOptions: Sendable {
     }
 }
 
-/// Writes `exceptions.csv`, `cases.csv`, `rejects.csv` and `summary.json` (contract section 5).
+/// Writes `exceptions.csv`, `cases.csv`, `rejects.csv`, `summary.json` (contract section 5) and `report.html`.
 public struct ReportWriter {
     public let options: ReportOptions
 
     public init(options: ReportOptions) { self.options = options }
 
     /// The outputs in the order they are committed.
-    public static let fileNames = ["exceptions.csv", "cases.csv", "rejects.csv", "summary.json"]
+    public static let fileNames = ["exceptions.csv", "cases.csv", "rejects.csv", "summary.json", "report.html"]
 
     /// Writes every output under a temporary name, then renames them all. On failure nothing
     /// is left under a real name that was not complete.
     public func write(_ run: Verification, to folder: String) throws(InputError) {
-        let contents = [exceptions(run), cases(run), rejects(run), summary(run)]
+        let contents = [exceptions(run), cases(run), rejects(run), summary(run), report(run)]
         var files: [OutputFile] = []
         for (name, producer) in zip(Self.fileNames, contents) {
             let file = try OutputFile(path: folder + "/" + name)
@@ -43,10 +43,7 @@ public struct ReportWriter {
 
     /// `--mask-ids`: first 6 and last 4 characters with `*` between (all `*` when shorter than 11).
     public func display(_ id: String) -> String {
-        guard options.maskIDs else { return id }
-        let chars = Array(id)
-        guard chars.count > 10 else { return String(repeating: "*", count: chars.count) }
-        return String(chars[0..<6]) + String(repeating: "*", count: chars.count - 10) + String(chars[(chars.count - 4)...])
+        options.maskIDs ? HTMLReport.mask(id) : id
     }
 
     private func csv(_ header: [String], _ rows: @escaping (OutputFile) -> Void) -> (OutputFile) -> Void {
@@ -89,6 +86,10 @@ public struct ReportWriter {
 
     func summary(_ run: Verification) -> (OutputFile) -> Void {
         { file in file.write(Self.summaryJSON(run, options: self.options)) }
+    }
+
+    func report(_ run: Verification) -> (OutputFile) -> Void {
+        { file in file.write(HTMLReport.html(run)) }
     }
 
     /// `summary.json`: accounting per file, findings per code and county, comparisons, parameters.

@@ -53,7 +53,7 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
 }
 
 @Suite struct EndToEndTests {
-    static let outputs = ["exceptions.csv", "cases.csv", "rejects.csv", "summary.json"]
+    static let outputs = ["exceptions.csv", "cases.csv", "rejects.csv", "summary.json", "report.html"]
 
     @Test(arguments: ["1", "2", "5"])
     func smallCorpusMatchesItsExpectedOutputsByteForByte(threads: String) throws {
@@ -61,6 +61,7 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
         defer { try? FileManager.default.removeItem(at: out) }
         let run = try sicha(["verify"] + corpusArguments + ["--out", out.path, "--threads", threads])
         #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.isEmpty, "nothing on standard error when it is not a terminal")
         for name in Self.outputs {
             let actual = try Data(contentsOf: out.appendingPathComponent(name))
             let expected = try Data(contentsOf: root.appendingPathComponent("corpora/small/expected/\(name)"))
