@@ -23,6 +23,7 @@ let package = Package(
         ]),
         .testTarget(name: "SiChaIOTests", dependencies: ["SiChaIO"]),
         .testTarget(name: "SiChaCoreTests", dependencies: ["SiChaCore", "SiChaIO"]),
+        .testTarget(name: "SiChaReportTests", dependencies: ["SiChaReport", "SiChaCore", "SiChaIO"]),
         .testTarget(name: "SiChaEndToEndTests", dependencies: ["sicha"]),
         .testTarget(name: "SiChaGenerateTests", dependencies: ["SiChaGenerate", "SiChaCore", "SiChaIO", "CZstd"]),
     ]

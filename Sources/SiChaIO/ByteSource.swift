@@ -17,7 +17,7 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// The bytes of a file, or of standard input for `-`, read with `read(2)`.
+/// The bytes of a file, or of standard input for `-`, read with `read(2)`; counted in `ReadProgress.shared`.
 public final class FileSource: ByteSource {
     private let fd: Int32
     private let ownsDescriptor: Bool
@@ -49,6 +49,7 @@ public final class FileSource: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n > 0 { ReadProgress.shared.add(bytes: n) }
             if n >= 0 { return n }
             if errno == EINTR { continue }
             throw InputError("read failed: \(String(cString: strerror(errno)))")

@@ -40,6 +40,8 @@ public final class CSVReader {
     /// Set after a too-long record or an unclosed quote: skip to the line after `resumeLine - 1`.
     private var skipping = false
     private var resumeLine = 0
+    /// Records returned since the last report to `ReadProgress.shared`.
+    private var uncountedRows = 0
 
     private let scratch: UnsafeMutablePointer<UInt8>
     private var scratchUsed = 0
@@ -94,6 +96,7 @@ public final class CSVReader {
     }
 
     deinit {
+        if uncountedRows > 0 { ReadProgress.shared.add(rows: uncountedRows) }
         if ownsBuffer { buffer.deallocate() }
         scratch.deallocate()
         fieldStorage.deallocate()
@@ -128,6 +131,7 @@ public final class CSVReader {
                 start += length
                 if blank && !broken { continue }
                 problem = broken ? .brokenQuoting : nil
+                uncountedRows += 1
                 return true
             case .unclosedQuote:
                 return reject(.unclosedQuote, length: end - start)
@@ -148,6 +152,7 @@ public final class CSVReader {
         line = nextLine
         resumeLine = nextLine + 1
         skipping = true
+        uncountedRows += 1
         return true
     }
 
@@ -162,6 +167,10 @@ public final class CSVReader {
 
     private func refill() throws(InputError) {
         guard !eof, let source else { eof = true; return }
+        if uncountedRows > 0 {
+            ReadProgress.shared.add(rows: uncountedRows)
+            uncountedRows = 0
+        }
         if capacity - end < readSize {
             let live = end - start
             if live > 0 { (buffer).update(from: buffer + start, count: live) }

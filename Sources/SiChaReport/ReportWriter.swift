@@ -48,8 +48,8 @@ public struct ReportWriter {
     public init(options: ReportOptions) { self.options = options }
 
     /// The files every run writes, in the order they are committed.
-    public static let fileNames = ["exceptions.csv", "cases.csv", "rejects.csv", "data_issues.csv",
-                                   "ledger_in_scope.csv", "ledger_suspected.csv", "ledger_dropped_out.csv", "summary.json"]
+    public static let fileNames = ["exceptions.csv", "cases.csv", "rejects.csv", "data_issues.csv", "ledger_in_scope.csv",
+                                   "ledger_suspected.csv", "ledger_dropped_out.csv", "summary.json", "report.html"]
 
     /// Writes every output under a temporary name, then renames them all. On failure nothing
     /// is left under a real name that was not complete.
@@ -63,6 +63,7 @@ public struct ReportWriter {
             ("ledger_suspected.csv", { self.ledger(run, run.children.filter { $0.status == .suspectedDropout }, $0) }),
             ("ledger_dropped_out.csv", { self.ledger(run, run.children.filter { $0.status == .droppedOut }, $0) }),
             ("summary.json", { $0.write(Self.summaryJSON(run, options: self.options)) }),
+            ("report.html", { $0.write(HTMLReport.html(run)) }),
         ]
         if let split = options.splitBy {
             let findings = Dictionary(grouping: run.findings) { split.unit(region: $0.regionCode, school: $0.schoolCode) }
@@ -93,12 +94,8 @@ public struct ReportWriter {
 
     /// An ID number as a field, masked with `--mask-ids`.
     func field(_ file: OutputFile, _ id: IDNumber) {
-        id.withASCII { ascii in
-            guard options.maskIDs else { return file.field(ascii: ascii) }
-            var masked = Array(ascii)
-            for i in 6..<14 { masked[i] = UInt8(ascii: "*") }
-            masked.withUnsafeBufferPointer { file.field(ascii: $0) }
-        }
+        if options.maskIDs { return file.field(display(id.description)) }
+        id.withASCII { file.field(ascii: $0) }
     }
 
     /// A date as a `YYYY-MM-DD` field.
@@ -111,10 +108,7 @@ public struct ReportWriter {
 
     /// `--mask-ids`: first 6 and last 4 characters with `*` between (all `*` when shorter than 11).
     public func display(_ id: String) -> String {
-        guard options.maskIDs else { return id }
-        let chars = Array(id)
-        guard chars.count > 10 else { return String(repeating: "*", count: chars.count) }
-        return String(chars[0..<6]) + String(repeating: "*", count: chars.count - 10) + String(chars[(chars.count - 4)...])
+        options.maskIDs ? HTMLReport.mask(id) : id
     }
 
     private func header(_ file: OutputFile, _ columns: [String]) {

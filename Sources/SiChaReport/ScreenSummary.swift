@@ -2,6 +2,7 @@ import SiChaCore
 
 /// The few lines printed at the end of a run: rows per register, findings per code, cases per colour.
 public enum ScreenSummary {
+    /// The summary of `run`, whose outputs are in `folder`; it holds counts only, never an ID or a name.
     public static func text(_ run: Verification, folder: String) -> String {
         var lines: [String] = []
         for dataset in Dataset.allCases where run.given.contains(dataset) {
@@ -18,7 +19,9 @@ public enum ScreenSummary {
         var levels = [Int](repeating: 0, count: RiskLevel.allCases.count)
         for c in run.cases { levels[c.level.rawValue] += 1 }
         lines.append("cases: \(run.cases.count) (" + RiskLevel.allCases.map { "\($0.name) \(levels[$0.rawValue])" }.joined(separator: ", ") + ")")
-        lines.append("outputs: \(folder)/")
+        let skipped = FindingCode.allCases.sorted().filter { !run.ran($0) }
+        if !skipped.isEmpty { lines.append("not run (a register is missing): " + skipped.map(\.rawValue).joined(separator: ", ")) }
+        lines.append("outputs: \(folder)/ (open report.html in a browser)")
         return lines.joined(separator: "\n")
     }
 }

@@ -12,7 +12,7 @@ extension Sicha {
     /// `sicha verify`: reads the registers, runs 四查三比对 and writes the outputs.
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run 四查三比对 over the registers and write exceptions.csv, cases.csv, rejects.csv and summary.json.")
+            abstract: "Run 四查三比对 over the registers and write exceptions.csv, cases.csv, rejects.csv, summary.json and report.html.")
 
         @Option(name: .customLong("hukou"), help: "户籍 household register file (.csv, .csv.zst or -); repeatable.")
         var hukou: [String] = []
@@ -48,6 +48,8 @@ extension Sicha {
         var splitBy: String?
         @Option(name: .customLong("fail-on"), help: "Exit 1 when any case is at this level or more urgent: red, orange, yellow, blue, green.")
         var failOn: String?
+        @Flag(help: "No progress line on standard error (it is shown only when standard error is a terminal).")
+        var quiet = false
 
         func validate() throws {
             if hukou.isEmpty && xueji.isEmpty && roster.isEmpty && poverty.isEmpty {
@@ -82,13 +84,19 @@ extension Sicha {
                                     threads: threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
             let trace = Trace()
             if getenv("SICHA_TRACE") != nil { verifier.trace = { trace.mark($0) } }
+            let progress = quiet ? nil : ProgressLine.start(paths: files.map(\.path))
+            func fail(_ message: String) -> Never {
+                progress?.stop()
+                Self.fail(message)
+            }
             let result: Verification
-            do { result = try verifier.run(files) } catch { Self.fail(error.description) }
+            do { result = try verifier.run(files) } catch { fail(error.description) }
 
-            if mkdir(out, 0o755) != 0 && errno != EEXIST { Self.fail("\(out): cannot create the output folder: \(String(cString: strerror(errno)))") }
+            if mkdir(out, 0o755) != 0 && errno != EEXIST { fail("\(out): cannot create the output folder: \(String(cString: strerror(errno)))") }
             let options = ReportOptions(excel: excel, maskIDs: maskIDs, encoding: gb18030 ? "gb18030" : "utf-8",
                                         splitBy: splitBy.flatMap(SplitUnit.init(rawValue:)))
-            do { try ReportWriter(options: options).write(result, to: out) } catch { Self.fail(error.description) }
+            do { try ReportWriter(options: options).write(result, to: out) } catch { fail(error.description) }
+            progress?.stop()
             if verifier.trace != nil { trace.mark("write outputs") }
 
             print(ScreenSummary.text(result, folder: out))

@@ -54,7 +54,7 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
 
 @Suite struct EndToEndTests {
     static let outputs = ["exceptions.csv", "cases.csv", "rejects.csv", "data_issues.csv", "ledger_in_scope.csv",
-                          "ledger_suspected.csv", "ledger_dropped_out.csv", "summary.json"]
+                          "ledger_suspected.csv", "ledger_dropped_out.csv", "summary.json", "report.html"]
 
     @Test(arguments: ["1", "2", "5"])
     func smallCorpusMatchesItsExpectedOutputsByteForByte(threads: String) throws {
@@ -62,6 +62,7 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
         defer { try? FileManager.default.removeItem(at: out) }
         let run = try sicha(["verify"] + corpusArguments + ["--out", out.path, "--threads", threads])
         #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.isEmpty, "nothing on standard error when it is not a terminal")
         for name in Self.outputs {
             let actual = try Data(contentsOf: out.appendingPathComponent(name))
             let expected = try Data(contentsOf: root.appendingPathComponent("corpora/small/expected/\(name)"))
