@@ -42,33 +42,28 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// with surrounding spaces. Nil for anything else or for a date that does not exist.
     public static func parse(_ field: UnsafeRawBufferPointer) -> CivilDate? {
         let f = field.trimmingSpaces()
-        guard f.count >= 8, f.count <= 10 else { return nil }
-        var parts = (0, 0, 0)
-        if f.count == 8, f.allSatisfy({ $0 &- 0x30 < 10 }) {
-            parts.0 = f.decimal(0..<4)
-            parts.1 = f.decimal(4..<6)
-            parts.2 = f.decimal(6..<8)
-        } else {
-            let sep = f[4]
-            guard sep == UInt8(ascii: "-") || sep == UInt8(ascii: "/"),
-                  f[0..<4].allSatisfy({ $0 &- 0x30 < 10 }) else { return nil }
-            var numbers: [Int] = []
-            var current = -1
-            for byte in f[5...] {
-                if byte == sep {
-                    guard current >= 0 else { return nil }
-                    numbers.append(current); current = -1
-                } else if byte &- 0x30 < 10 {
-                    current = max(current, 0) * 10 + Int(byte &- 0x30)
-                    if current > 99 { return nil }
-                } else { return nil }
-            }
-            guard current >= 0 else { return nil }
-            numbers.append(current)
-            guard numbers.count == 2 else { return nil }
-            parts = (f.decimal(0..<4), numbers[0], numbers[1])
+        guard f.count >= 8, f.count <= 10, f[0..<4].allSatisfy({ $0 &- 0x30 < 10 }) else { return nil }
+        let year = f.decimal(0..<4)
+        if f.count == 8, f[4..<8].allSatisfy({ $0 &- 0x30 < 10 }) {
+            return CivilDate(year: year, month: f.decimal(4..<6), day: f.decimal(6..<8))
         }
-        return CivilDate(year: parts.0, month: parts.1, day: parts.2)
+        // YYYY-M[M]-D[D] or YYYY/M[M]/D[D], the same separator twice.
+        let separator = f[4]
+        guard separator == UInt8(ascii: "-") || separator == UInt8(ascii: "/") else { return nil }
+        var parts = (0, 0), part = 0, digits = 0
+        for byte in f[5...] {
+            if byte == separator {
+                guard part == 0, digits > 0 else { return nil }
+                part = 1; digits = 0
+            } else if byte &- 0x30 < 10, digits < 2 {
+                if part == 0 { parts.0 = parts.0 * 10 + Int(byte &- 0x30) } else { parts.1 = parts.1 * 10 + Int(byte &- 0x30) }
+                digits += 1
+            } else {
+                return nil
+            }
+        }
+        guard part == 1, digits > 0 else { return nil }
+        return CivilDate(year: year, month: parts.0, day: parts.1)
     }
 }
 

@@ -17,10 +17,28 @@ public enum FindingCode: String, CaseIterable, Sendable, Comparable {
     case povertyNoHukou = "POVERTY_NO_HUKOU"
 
     /// Outputs order findings by the code's text.
-    public static func < (a: FindingCode, b: FindingCode) -> Bool { a.rawValue < b.rawValue }
+    public static func < (a: FindingCode, b: FindingCode) -> Bool { a.ordinal < b.ordinal }
 
-    /// Position of each code in output order.
-    static let outputOrder: [FindingCode: Int] = Dictionary(uniqueKeysWithValues: allCases.sorted().enumerated().map { ($1, $0) })
+    /// Position of the code in the order of the codes' text.
+    public var ordinal: Int {
+        switch self {
+        case .chronicAbsence: return 0
+        case .duplicateID: return 1
+        case .enrolledNotPresent: return 2
+        case .hukouNoXueji: return 3
+        case .identityMismatch: return 4
+        case .idBirthMismatch: return 5
+        case .idInvalid: return 6
+        case .idSexMismatch: return 7
+        case .povertyChildNotInSchool: return 8
+        case .povertyNoHukou: return 9
+        case .presentNotEnrolled: return 10
+        case .schoolMismatch: return 11
+        case .xuejiDroppedOut: return 12
+        case .xuejiHukouInactive: return 13
+        case .xuejiNoHukou: return 14
+        }
+    }
 
     /// The codes that put a child on the list of cases (`cases.csv`).
     public var makesCase: Bool {

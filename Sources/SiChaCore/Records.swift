@@ -31,6 +31,10 @@ public struct TextArena: Sendable {
 
     mutating func append(_ other: TextArena) { bytes += other.bytes }
 
+    func withBytes<R>(_ ref: TextRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[ref.offset ..< ref.offset + ref.count])) }
+    }
+
     public func string(_ ref: TextRef) -> String {
         String(decoding: bytes[ref.offset ..< ref.offset + ref.count], as: UTF8.self)
     }

@@ -48,6 +48,11 @@ public struct Verification: Sendable {
     /// The text a ledger entry refers to.
     public func text(_ t: RecordText) -> String { t.file < 0 ? "" : arenas[Int(t.file)].string(t.ref) }
 
+    /// Calls `body` with the bytes of the text a ledger entry refers to, without making a string.
+    public func withText<R>(_ t: RecordText, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        t.file < 0 ? body(UnsafeRawBufferPointer(start: nil, count: 0)) : arenas[Int(t.file)].withBytes(t.ref, body)
+    }
+
     /// A child's region code; for a child known only from a roster, the region of the school.
     public func regionCode(_ child: InScopeChild) -> String {
         let region = text(child.region)
@@ -128,7 +133,7 @@ public struct Verifier: Sendable {
         for i in findings.indices where findings[i].dataset == .roster {
             findings[i].regionCode = join.schoolRegions[findings[i].schoolCode] ?? ""
         }
-        findings = sortedByKey(findings) { (UInt64(FindingCode.outputOrder[$0.code]!) << 56) | $0.location.packed }
+        findings = sortedByKey(findings) { (UInt64($0.code.ordinal) << 56) | $0.location.packed }
         var cases = join.cases
         cases.sort { a, b in
             if a.score != b.score { return a.score > b.score }

@@ -231,6 +231,17 @@ public final class CSVReader {
                 }
             }
             let fieldStart = p
+            // Skip eight bytes at a time to the next comma, line feed or quote.
+            while p + 8 <= end {
+                let w = UnsafeRawPointer(buffer + p).loadUnaligned(as: UInt64.self)
+                let special = CSVReader.zeroBytes(w ^ 0x2C2C_2C2C_2C2C_2C2C) | CSVReader.zeroBytes(w ^ 0x0A0A_0A0A_0A0A_0A0A)
+                    | CSVReader.zeroBytes(w ^ 0x2222_2222_2222_2222)
+                if special != 0 {
+                    p += special.trailingZeroBitCount >> 3
+                    break
+                }
+                p += 8
+            }
             while p < end {
                 let c = buffer[p]
                 if c == 0x2C || c == 0x0A { break }
@@ -302,6 +313,12 @@ public final class CSVReader {
             return .record(length: p - start, lines: lines, broken: broken)
         }
         return nil
+    }
+
+    /// The high bit of each byte of `w` that is zero; the lowest one set is exact (little-endian).
+    @inline(__always)
+    private static func zeroBytes(_ w: UInt64) -> UInt64 {
+        (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080
     }
 
     @inline(__always)

@@ -4,15 +4,14 @@ public enum TextCheck {
     public static func encodingProblem(_ bytes: UnsafeRawBufferPointer) -> String? {
         var i = 0
         let n = bytes.count
-        // Eight bytes at a time while they are ASCII without NUL.
-        while i + 8 <= n {
-            let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let high = w & 0x8080_8080_8080_8080
-            let zero = (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080
-            if high | zero != 0 { break }
-            i += 8
-        }
         while i < n {
+            // Eight bytes at a time while they are ASCII without NUL.
+            while i + 8 <= n {
+                let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if (w | ((w &- 0x0101_0101_0101_0101) & ~w)) & 0x8080_8080_8080_8080 != 0 { break }
+                i += 8
+            }
+            guard i < n else { break }
             let b = bytes[i]
             if b == 0 { return "bad encoding: NUL byte" }
             if b < 0x80 { i += 1; continue }

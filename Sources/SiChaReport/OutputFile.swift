@@ -46,8 +46,13 @@ final class OutputFile {
 
     /// The next field of the current row.
     func field(_ text: String) {
+        var text = text
+        text.withUTF8 { field(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The next field of the current row, from UTF-8 bytes.
+    func field(bytes utf8: UnsafeRawBufferPointer) {
         separate()
-        let utf8 = text.utf8
         if utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
             pending.append(0x22)
             for byte in utf8 {

@@ -169,19 +169,23 @@ public struct ReportWriter {
     /// A ledger of the 2024 notice: children ordered by region code, then ID.
     func ledger(_ run: Verification, _ children: [InScopeChild], _ file: OutputFile) {
         header(file, ["id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade", "status", "level", "score"])
-        let regions = children.map { Array(run.regionCode($0).utf8) }
+        let regions = children.map { run.regionCode($0) }
+        // A 12-digit code orders as its number; anything else by its bytes.
+        let numbers = regions.map { $0.utf8.count == 12 && $0.utf8.allSatisfy({ $0 &- 0x30 < 10 }) ? UInt64($0) : nil }
         let order = children.indices.sorted { a, b in
-            regions[a] != regions[b] ? regions[a].lexicographicallyPrecedes(regions[b]) : children[a].id < children[b].id
+            if let x = numbers[a], let y = numbers[b] { return x != y ? x < y : children[a].id < children[b].id }
+            if regions[a] != regions[b] { return regions[a].utf8.lexicographicallyPrecedes(regions[b].utf8) }
+            return children[a].id < children[b].id
         }
         for i in order {
             let c = children[i]
             field(file, c.id)
-            file.field(run.text(c.name))
+            run.withText(c.name) { file.field(bytes: $0) }
             file.field(c.id.sex.code)
             field(file, c.id.birthDate)
             file.field(run.parameters.age(c.id))
-            regions[i].withUnsafeBufferPointer { file.field(String(decoding: $0, as: UTF8.self)) }
-            file.field(run.text(c.school))
+            file.field(regions[i])
+            run.withText(c.school) { file.field(bytes: $0) }
             if let grade = c.grade { file.field(grade) } else { file.field("") }
             file.field(c.status.name)
             file.field(c.level?.name ?? "")

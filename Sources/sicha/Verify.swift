@@ -123,7 +123,7 @@ extension Sicha {
     }
 }
 
-/// Phase timings on standard error, for `SICHA_TRACE=1`: phase names and seconds only.
+/// Phase timings on standard error, for `SICHA_TRACE=1`: phase names, times and peak memory only.
 final class Trace: @unchecked Sendable {
     private var last = Trace.now()
     static func now() -> Double {
@@ -131,11 +131,18 @@ final class Trace: @unchecked Sendable {
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
+    /// Peak resident memory so far.
+    static func peakMiB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss >> 10
+    }
+
     func mark(_ phase: String) {
         let now = Trace.now()
         let ms = Int(((now - last) * 1000).rounded())
         last = now
-        printError("trace: \(phase): \(ms) ms")
+        printError("trace: \(phase): \(ms) ms, peak \(Trace.peakMiB()) MiB")
     }
 }
 

@@ -67,12 +67,13 @@ func makeID(_ region: String = "530102", _ birth: String, _ sequence: String) ->
     }
 
     @Test(arguments: [("2012-03-05", 20120305), ("20120305", 20120305), ("2012/03/05", 20120305), ("2012/3/5", 20120305),
-                      (" 2012-03-05 ", 20120305)])
+                      (" 2012-03-05 ", 20120305), ("2012-3-5", 20120305), ("2012/12/5", 20121205)])
     func datesInThreeFormats(text: String, packed: Int32) {
         #expect(Array(text.utf8).withUnsafeBytes { CivilDate.parse($0) }?.packed == packed)
     }
 
-    @Test(arguments: ["2012-02-30", "20121301", "2012.03.05", "12-03-05", "", "2012-03-05x"])
+    @Test(arguments: ["2012-02-30", "20121301", "2012.03.05", "12-03-05", "", "2012-03-05x", "2012-03/05", "2012--305", "2012-123-5",
+                      "2012-03-"])
     func unreadableDates(text: String) {
         #expect(Array(text.utf8).withUnsafeBytes { CivilDate.parse($0) } == nil)
     }

@@ -50,6 +50,10 @@ import Testing
         }
     }
 
+    @Test func codesAreOrderedByTheirText() {
+        #expect(FindingCode.allCases.sorted().map(\.rawValue) == FindingCode.allCases.map(\.rawValue).sorted())
+    }
+
     @Test func ledgerStatusesOfSchoolAgeChildren() throws {
         let inSchool = makeID("530102", "20120101", "011"), done = makeID("530102", "20090101", "021")
         let moved = makeID("530102", "20120101", "031")
