@@ -31,6 +31,8 @@ public struct TextArena: Sendable {
 
     mutating func append(_ other: TextArena) { bytes += other.bytes }
 
+    mutating func reserve(_ count: Int) { bytes.reserveCapacity(count) }
+
     func withBytes<R>(_ ref: TextRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[ref.offset ..< ref.offset + ref.count])) }
     }

@@ -50,6 +50,18 @@ public struct FileExtract: Sendable {
 
     init(file: InputFile) { self.file = file }
 
+    /// Makes room for the records of `parts`, so that appending them does not grow storage twice.
+    mutating func reserve(for parts: [FileExtract]) {
+        func total(_ count: (FileExtract) -> Int) -> Int { parts.reduce(0) { $0 + count($1) } }
+        hukou.reserveCapacity(total { $0.hukou.count })
+        xueji.reserveCapacity(total { $0.xueji.count })
+        roster.reserveCapacity(total { $0.roster.count })
+        poverty.reserveCapacity(total { $0.poverty.count })
+        populationKeys.reserveCapacity(total { $0.populationKeys.count })
+        findings.reserveCapacity(total { $0.findings.count })
+        arena.reserve(total { $0.arena.bytes.count })
+    }
+
     /// Appends the extract of the next chunk of the same file, whose lines count from 1 after
     /// `linesBefore` lines; without `accounting`, only its records (a second pass over the file).
     mutating func append(_ next: FileExtract, linesBefore: Int = 0, accounting: Bool = true) {
@@ -161,11 +173,16 @@ public struct RegisterReader: Sendable {
         group.wait()
         return files.indices.map { n in
             if let whole = slots.value[n] { return whole }
+            // Put the chunks together, releasing each as it is copied, into storage sized once.
+            var parts = chunks.value[n].map { $0! }
+            chunks.update { $0[n] = [] }
             var out = FileExtract(file: files[n])
+            out.reserve(for: parts)
             var line = firstLines.value[n] - 1
-            for part in chunks.value[n] {
-                out.append(part!, linesBefore: line)
-                line += part!.lines
+            for i in parts.indices {
+                out.append(parts[i], linesBefore: line)
+                line += parts[i].lines
+                parts[i] = FileExtract(file: files[n])
             }
             return out
         }

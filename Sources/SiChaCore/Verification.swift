@@ -189,6 +189,12 @@ struct PersonJoin {
             (given.contains(.hukou), given.contains(.xueji), given.contains(.roster), given.contains(.poverty))
         arenas = extracts.map(\.arena)
         func gather<R>(_ part: WritableKeyPath<FileExtract, [R]>) -> [R] {
+            let holders = extracts.indices.filter { !extracts[$0][keyPath: part].isEmpty }
+            if holders.count == 1 {
+                // One file holds them all: take its array as it is.
+                defer { extracts[holders[0]][keyPath: part] = [] }
+                return extracts[holders[0]][keyPath: part]
+            }
             var all: [R] = []
             all.reserveCapacity(extracts.reduce(0) { $0 + $1[keyPath: part].count })
             for i in extracts.indices {

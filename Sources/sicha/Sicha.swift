@@ -16,6 +16,7 @@ struct Sicha: ParsableCommand {
     static func main() {
         // A file-size limit must fail the write (and the run, with a message), not kill the process.
         signal(SIGXFSZ, SIG_IGN)
+        fixMmapThreshold()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -33,6 +34,17 @@ extension ParsableCommand {
         printError(message)
         Glibc.exit(2)
     }
+}
+
+/// Keeps glibc's mmap threshold at 1 MiB. Chunk results are large and short-lived; once some are
+/// freed, glibc would raise the threshold and keep later ones in the heap after they are freed,
+/// holding them in memory beside the merged copy (measured: peak 575 MiB instead of 320 MiB
+/// after reading the students of 10 million people).
+func fixMmapThreshold() {
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in <malloc.h>
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, 1 << 20)
 }
 
 /// One line on standard error, prefixed with the program's name.
