@@ -22,7 +22,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SiChaIOTests", dependencies: ["SiChaIO"]),
-        .testTarget(name: "SiChaCoreTests", dependencies: ["SiChaCore", "SiChaIO"]),
+        .testTarget(name: "SiChaCoreTests", dependencies: ["SiChaCore", "SiChaIO", "SiChaGenerate"]),
         .testTarget(name: "SiChaReportTests", dependencies: ["SiChaReport", "SiChaCore", "SiChaIO"]),
         .testTarget(name: "SiChaEndToEndTests", dependencies: ["sicha"]),
         .testTarget(name: "SiChaGenerateTests", dependencies: ["SiChaGenerate", "SiChaCore", "SiChaIO", "CZstd"]),

@@ -81,7 +81,7 @@ public struct Verifier: Sendable {
         self.threads = max(1, threads)
     }
 
-    /// Reads every file and joins them. Throws the first unreadable file, in file order.
+    /// Reads every file and joins them. Throws the first file that cannot be read.
     ///
     /// The registers of students, attendance and poverty are read first; then the hukou register,
     /// keeping in full only school-age people and people those registers name (the rest of the
@@ -119,13 +119,8 @@ public struct Verifier: Sendable {
         return result
     }
 
-    /// 三比对: joins the extracts of all files by ID and ranks the cases.
-    public func join(_ extracts: [FileExtract], given: Set<Dataset>) -> Verification {
-        var extracts = extracts
-        return join(&extracts, given: given)
-    }
-
-    /// Joins, taking the records out of `extracts` so that they are not held twice.
+    /// 三比对: joins the extracts of all files by ID and ranks the cases, taking the records out of
+    /// `extracts` so that they are not held twice.
     func join(_ extracts: inout [FileExtract], given: Set<Dataset>) -> Verification {
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts)
         join.run()

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SiChaCore
 @testable import SiChaIO
+import SiChaGenerate
 
 /// Random and mutated inputs, in bounded time: nothing crashes, nothing is lost, and the chunked
 /// reader agrees with the serial one.
@@ -11,7 +12,7 @@ import Testing
 
     @Test(arguments: 0..<2000)
     func idParserNeverCrashesAndValidNumbersRoundTrip(seed: Int) {
-        var rng = SplitMixCore(seed: UInt64(seed))
+        var rng = SeededRandom(seed: UInt64(seed))
         let pieces = ["0", "1", "2", "5", "9", "X", "x", " ", ".", "E", "+", "１", "Ｘ", "张", "\u{3000}", "-"]
         var text = ""
         for _ in 0..<Int(rng.next() % 22) { text += pieces[Int(rng.next() % UInt64(pieces.count))] }
@@ -27,7 +28,7 @@ import Testing
     }
 
     /// Damages a file: flips, inserts and deletes bytes, favouring the ones CSV cares about.
-    static func mutate(_ bytes: [UInt8], _ rng: inout SplitMixCore) -> [UInt8] {
+    static func mutate(_ bytes: [UInt8], _ rng: inout SeededRandom) -> [UInt8] {
         var out = bytes
         let specials: [UInt8] = [0x22, 0x2C, 0x0A, 0x0D, 0x00, 0xFF, 0xE5]
         for _ in 0..<(1 + Int(rng.next() % 6)) where !out.isEmpty {
@@ -46,7 +47,7 @@ import Testing
 
     @Test(arguments: 0..<120)
     func damagedFilesReadTheSameSeriallyAndInChunks(seed: Int) throws {
-        var rng = SplitMixCore(seed: UInt64(seed) &* 7919)
+        var rng = SeededRandom(seed: UInt64(seed) &* 7919)
         let name = Self.files[seed % Self.files.count]
         let original = try [UInt8](Data(contentsOf: Self.root.appendingPathComponent("corpora/small/\(name)")))
         let damaged = Self.mutate(original, &rng)
@@ -76,18 +77,5 @@ import Testing
         default:
             Issue.record("serial \(serial) but chunked \(parallel)")
         }
-    }
-}
-
-/// A small deterministic generator for test inputs.
-struct SplitMixCore {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

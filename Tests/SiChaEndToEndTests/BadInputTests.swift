@@ -74,8 +74,10 @@ import Testing
         #expect(run.status == 2 && run.stderr.contains("cannot create the output folder"), "\(run.stderr)")
     }
 
-    /// A disk that fills while writing: a file-size limit of 64 KiB.
-    @Test func aFullDiskLeavesNoFinishedLookingOutput() throws {
+    /// A disk that fills while writing: a file-size limit of 64 KiB. (Under the thread sanitizer its
+    /// own runtime faults when a file-size limit is set, before sicha runs: not a finding about sicha.)
+    @Test(.disabled(if: ProcessInfo.processInfo.environment["SICHA_SANITIZER"] == "thread"))
+    func aFullDiskLeavesNoFinishedLookingOutput() throws {
         let folder = try temporaryFolder()
         let input = folder.appendingPathComponent("h.csv")
         var text = hukouHeader
