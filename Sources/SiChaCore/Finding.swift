@@ -54,12 +54,17 @@ public struct Finding: Sendable {
     public var code: FindingCode
     public var dataset: Dataset
     public var location: Location
-    /// The normalised ID when valid, else the raw field.
-    public var id: String
+    /// The person's key when the ID is valid, else 0.
+    public var key: UInt64
+    /// The ID field as read, kept only when it is not valid.
+    public var rawID: String
     public var name: String
     public var regionCode: String
     public var schoolCode: String
     public var detail: String
+
+    /// The normalised ID when valid, else the raw field.
+    public var id: String { key != 0 ? IDNumber(key: key).description : rawID }
 }
 
 /// A row that could not be read as a record.

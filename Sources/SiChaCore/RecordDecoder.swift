@@ -42,8 +42,10 @@ struct RecordDecoder {
     }
 
     /// A finding on the current record, its text taken from the record's own fields.
-    private func finding(_ code: FindingCode, id: String, name: Int, region: Int?, school: Int?, _ detail: String) -> Finding {
-        Finding(code: code, dataset: layout.file.dataset, location: location, id: id, name: string(name),
+    private func finding(_ code: FindingCode, id: IDNumber?, rawID column: Int, name: Int, region: Int?, school: Int?,
+                         _ detail: String) -> Finding {
+        Finding(code: code, dataset: layout.file.dataset, location: location, key: id?.key ?? 0,
+                rawID: id == nil ? String(decoding: field(column), as: UTF8.self) : "", name: string(name),
                 regionCode: string(region), schoolCode: string(school), detail: detail)
     }
 
@@ -57,17 +59,17 @@ struct RecordDecoder {
             let said = StatedIdentity(sex: Sex.parse(field(stated.sex))?.rawValue ?? 0, birth: CivilDate.parse(field(stated.birth))?.packed ?? 0)
             if case .only = selection { return (id, said) }
             if let d = Checks.birthMismatch(id, said) {
-                out.findings.append(finding(.idBirthMismatch, id: id.description, name: name, region: region, school: school, d))
+                out.findings.append(finding(.idBirthMismatch, id: id, rawID: column, name: name, region: region, school: school, d))
             }
             if let d = Checks.sexMismatch(id, said) {
-                out.findings.append(finding(.idSexMismatch, id: id.description, name: name, region: region, school: school, d))
+                out.findings.append(finding(.idSexMismatch, id: id, rawID: column, name: name, region: region, school: school, d))
             }
             return (id, said)
         case .failure(.empty):
             return nil
         case .failure(let problem):
-            out.findings.append(finding(.idInvalid, id: String(decoding: field(column), as: UTF8.self), name: name,
-                                        region: region, school: school, problem.description))
+            out.findings.append(finding(.idInvalid, id: nil, rawID: column, name: name, region: region, school: school,
+                                        problem.description))
             return nil
         }
     }
@@ -138,8 +140,8 @@ struct RecordDecoder {
         guard let absent = Codebook.days(field(C.daysAbsent.rawValue)) else { return "unreadable days_absent" }
         let id = identify(C.id.rawValue, name: C.name.rawValue, region: nil, school: C.schoolCode.rawValue, stated: nil, into: &out)?.0
         if let detail = Checks.chronicAbsence(expected: expected, absent: absent, threshold: parameters.absenceThreshold) {
-            out.findings.append(finding(.chronicAbsence, id: id?.description ?? String(decoding: field(C.id.rawValue), as: UTF8.self),
-                                        name: C.name.rawValue, region: nil, school: C.schoolCode.rawValue, detail))
+            out.findings.append(finding(.chronicAbsence, id: id, rawID: C.id.rawValue, name: C.name.rawValue, region: nil,
+                                        school: C.schoolCode.rawValue, detail))
         }
         if let id {
             out.roster.append(RosterRecord(key: id.key, location: location, grade: grade, daysExpected: expected, daysAbsent: absent,

@@ -15,7 +15,7 @@ public enum RiskLevel: Int, CaseIterable, Sendable, Comparable {
 
 /// What a case's score is computed from: every factor sicha can see about the child.
 public struct RiskFacts: Sendable {
-    public var codes: Set<FindingCode> = []
+    public var codes = FindingCodes()
     public var category: PovertyCategory?
     public var groups = SpecialGroups()
     public var overAge = false
@@ -33,32 +33,32 @@ public struct RiskFacts: Sendable {
 /// rate. A score above 100 is capped by a last reason `cap` with the points taken off, so that the
 /// reasons always add up to the score. The level is the first whose threshold the score reaches.
 public struct RiskModel: Sendable, Equatable {
-    /// Points per factor, in the order reasons are listed.
-    public var weights: [Factor: Int]
+    /// Points per factor, indexed by `Factor.rawValue`.
+    public private(set) var weights: [Int]
     /// Minimum scores of `red`, `orange`, `yellow` and `blue`; below the last is `green`.
     public var thresholds: [Int]
 
     /// A factor of the score, named as in `reasons` and in the config file.
-    public enum Factor: String, CaseIterable, Sendable {
-        case povertyChildNotInSchool = "poverty_child_not_in_school"
-        case xuejiDroppedOut = "xueji_dropped_out"
-        case hukouNoXueji = "hukou_no_xueji"
-        case enrolledNotPresent = "enrolled_not_present"
-        case chronicAbsence = "chronic_absence"
-        case absenceRate = "absence_rate"
-        case categoryNotLifted = "category_not_lifted"
-        case categoryUnstable = "category_unstable"
-        case categoryEdge = "category_edge"
-        case categorySudden = "category_sudden"
-        case categoryLifted = "category_lifted"
-        case orphan, disabled
-        case leftBehind = "left_behind"
-        case singleParent = "single_parent"
-        case relocated
-        case overAge = "over_age"
-        case upperJuniorGrade = "upper_junior_grade"
-        case primaryToJuniorGap = "primary_to_junior_gap"
-        case returnedBefore = "returned_before"
+    public enum Factor: Int, CaseIterable, Sendable {
+        case povertyChildNotInSchool, xuejiDroppedOut, hukouNoXueji, enrolledNotPresent, chronicAbsence, absenceRate
+        case categoryNotLifted, categoryUnstable, categoryEdge, categorySudden, categoryLifted
+        case orphan, disabled, leftBehind, singleParent, relocated
+        case overAge, upperJuniorGrade, primaryToJuniorGap, returnedBefore
+
+        private static let names = [
+            "poverty_child_not_in_school", "xueji_dropped_out", "hukou_no_xueji", "enrolled_not_present", "chronic_absence",
+            "absence_rate", "category_not_lifted", "category_unstable", "category_edge", "category_sudden", "category_lifted",
+            "orphan", "disabled", "left_behind", "single_parent", "relocated",
+            "over_age", "upper_junior_grade", "primary_to_junior_gap", "returned_before",
+        ]
+
+        /// The name in `reasons` and in the config file.
+        public var name: String { Factor.names[rawValue] }
+
+        public init?(name: String) {
+            guard let i = Factor.names.firstIndex(of: name) else { return nil }
+            self.init(rawValue: i)
+        }
 
         /// What the factor means, for `sicha config --print-defaults` and the README.
         public var meaning: String {
@@ -97,50 +97,84 @@ public struct RiskModel: Sendable, Equatable {
         ],
         thresholds: [60, 45, 30, 15])
 
+    /// Factors not named in `weights` weigh nothing.
     public init(weights: [Factor: Int], thresholds: [Int]) {
-        self.weights = weights
+        self.weights = Factor.allCases.map { weights[$0] ?? 0 }
         self.thresholds = thresholds
     }
 
-    /// The factors that apply to `facts`, each with its points, in factor order, then `cap` if any.
-    public func reasons(_ facts: RiskFacts) -> [(factor: String, points: Int)] {
-        var applies: Set<Factor> = []
-        let byCode: [FindingCode: Factor] = [.povertyChildNotInSchool: .povertyChildNotInSchool, .xuejiDroppedOut: .xuejiDroppedOut,
-                                             .hukouNoXueji: .hukouNoXueji, .enrolledNotPresent: .enrolledNotPresent,
-                                             .chronicAbsence: .chronicAbsence]
-        for code in facts.codes { if let f = byCode[code] { applies.insert(f) } }
-        if let category = facts.category {
-            applies.insert([.categoryNotLifted, .categoryUnstable, .categoryEdge, .categorySudden, .categoryLifted][Int(category.rawValue)])
+    public func weight(_ factor: Factor) -> Int { weights[factor.rawValue] }
+
+    public mutating func setWeight(_ factor: Factor, _ points: Int) { weights[factor.rawValue] = points }
+
+    /// The factors that apply to `facts`, with the points of the absence rate and of the cap.
+    public func reasons(_ facts: RiskFacts) -> RiskReasons {
+        var applies: UInt32 = 0
+        func add(_ f: Factor) { applies |= 1 << UInt32(f.rawValue) }
+        if facts.codes.contains(.povertyChildNotInSchool) { add(.povertyChildNotInSchool) }
+        if facts.codes.contains(.xuejiDroppedOut) { add(.xuejiDroppedOut) }
+        if facts.codes.contains(.hukouNoXueji) { add(.hukouNoXueji) }
+        if facts.codes.contains(.enrolledNotPresent) { add(.enrolledNotPresent) }
+        if facts.codes.contains(.chronicAbsence) { add(.chronicAbsence) }
+        if let category = facts.category { add(Factor(rawValue: Factor.categoryNotLifted.rawValue + Int(category.rawValue))!) }
+        if facts.groups.contains(.orphan) { add(.orphan) }
+        if facts.groups.contains(.disabled) { add(.disabled) }
+        if facts.groups.contains(.leftBehind) { add(.leftBehind) }
+        if facts.groups.contains(.singleParent) { add(.singleParent) }
+        if facts.groups.contains(.relocated) { add(.relocated) }
+        if facts.overAge { add(.overAge) }
+        if facts.upperJuniorGrade { add(.upperJuniorGrade) }
+        if facts.primaryToJuniorGap { add(.primaryToJuniorGap) }
+        if facts.returnedBefore { add(.returnedBefore) }
+        let absence = Int((min(facts.absenceRate, 1) * Double(weight(.absenceRate))).rounded())
+        var total = absence
+        for factor in Factor.allCases where factor != .absenceRate && applies & (1 << UInt32(factor.rawValue)) != 0 {
+            total += weight(factor)
         }
-        let groups: [(SpecialGroups, Factor)] = [(.orphan, .orphan), (.disabled, .disabled), (.leftBehind, .leftBehind),
-                                                 (.singleParent, .singleParent), (.relocated, .relocated)]
-        for (group, factor) in groups where facts.groups.contains(group) { applies.insert(factor) }
-        if facts.overAge { applies.insert(.overAge) }
-        if facts.upperJuniorGrade { applies.insert(.upperJuniorGrade) }
-        if facts.primaryToJuniorGap { applies.insert(.primaryToJuniorGap) }
-        if facts.returnedBefore { applies.insert(.returnedBefore) }
+        let cap = total > 100 ? 100 - total : total < 0 ? -total : 0
+        return RiskReasons(factors: applies, absencePoints: Int32(absence), cap: Int32(cap))
+    }
+
+    /// Every factor that added to the score, with its points, in factor order, then `cap` if any.
+    public func list(_ reasons: RiskReasons) -> [(factor: String, points: Int)] {
         var out: [(String, Int)] = []
         for factor in Factor.allCases {
-            let weight = weights[factor] ?? 0
-            let points = factor == .absenceRate ? Int((min(facts.absenceRate, 1) * Double(weight)).rounded())
-                : applies.contains(factor) ? weight : 0
-            if points != 0 { out.append((factor.rawValue, points)) }
+            let points = factor == .absenceRate ? Int(reasons.absencePoints)
+                : reasons.factors & (1 << UInt32(factor.rawValue)) != 0 ? weight(factor) : 0
+            if points != 0 { out.append((factor.name, points)) }
         }
-        let total = out.reduce(0) { $0 + $1.1 }
-        if total > 100 { out.append(("cap", 100 - total)) }
-        if total < 0 { out.append(("cap", -total)) }
+        if reasons.cap != 0 { out.append(("cap", Int(reasons.cap))) }
         return out
     }
 
-    /// The sum of the reasons' points.
-    public func score(_ reasons: [(factor: String, points: Int)]) -> Int {
-        reasons.reduce(0) { $0 + $1.points }
+    /// The sum of the reasons' points, 0–100.
+    public func score(_ reasons: RiskReasons) -> Int {
+        list(reasons).reduce(0) { $0 + $1.points }
     }
 
     public func level(_ score: Int) -> RiskLevel {
         for (i, threshold) in thresholds.enumerated() where score >= threshold { return RiskLevel(rawValue: i)! }
         return .green
     }
+}
+
+/// The reasons of a case in 12 bytes: which factors apply, and the points that are not a weight.
+public struct RiskReasons: Sendable, Equatable {
+    var factors: UInt32
+    var absencePoints: Int32
+    var cap: Int32
+}
+
+/// A set of finding codes in 16 bits.
+public struct FindingCodes: Sendable, Equatable, ExpressibleByArrayLiteral {
+    public init(arrayLiteral codes: FindingCode...) { self.init(codes) }
+    var bits: UInt16 = 0
+    public init() {}
+    public init(_ codes: some Sequence<FindingCode>) { for c in codes { insert(c) } }
+    public mutating func insert(_ code: FindingCode) { bits |= 1 << UInt16(code.ordinal) }
+    public func contains(_ code: FindingCode) -> Bool { bits & (1 << UInt16(code.ordinal)) != 0 }
+    /// The codes in the order of their text.
+    public var sorted: [FindingCode] { FindingCode.allCases.filter(contains).sorted() }
 }
 
 /// One child on the ranked list of cases (`cases.csv`).
@@ -155,8 +189,13 @@ public struct Case: Sendable {
     public var schoolCode: String
     public var grade: Int?
     public var povertyCategory: PovertyCategory?
-    public var codes: [FindingCode]
-    public var reasons: [(factor: String, points: Int)]
+    /// The person's finding codes.
+    public var codeSet: FindingCodes
+    /// Why the score is what it is; `RiskModel.list` names each factor with its points.
+    public var reasons: RiskReasons
+
+    /// The person's finding codes in the order of their text.
+    public var codes: [FindingCode] { codeSet.sorted }
 }
 
 /// What sicha found of a child of compulsory-school age, for the ledger of all of them (适龄儿童台账).
@@ -191,8 +230,9 @@ public struct InScopeChild: Sendable {
     public var id: IDNumber
     public var status: ChildStatus
     public var level: RiskLevel?
-    public var score: Int?
-    public var grade: Int?
+    /// Small types: a province has millions of these.
+    public var score: UInt8?
+    public var grade: UInt8?
     public var name: RecordText
     public var region: RecordText
     public var school: RecordText

@@ -39,6 +39,8 @@ public struct Verification: Sendable {
     public var cases: [Case]
     /// Every school-age person seen in any register, by ID.
     public var children: [InScopeChild]
+    /// The model that scored the cases (it names their reasons).
+    public var model: RiskModel
     /// The text of the records, by file.
     let arenas: [TextArena]
 
@@ -124,11 +126,18 @@ public struct Verifier: Sendable {
     func join(_ extracts: inout [FileExtract], given: Set<Dataset>) -> Verification {
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts)
         join.run()
-        var findings = extracts.flatMap(\.findings) + join.findings
+        // Move the join's findings (usually the most) instead of copying them, then add the readers'.
+        var findings = join.findings
+        join.findings = []
+        findings.reserveCapacity(findings.count + extracts.reduce(0) { $0 + $1.findings.count })
+        for i in extracts.indices {
+            findings += extracts[i].findings
+            extracts[i].findings = []
+        }
         for i in findings.indices where findings[i].dataset == .roster {
             findings[i].regionCode = join.schoolRegions[findings[i].schoolCode] ?? ""
         }
-        findings = sortedByKey(findings) { (UInt64($0.code.ordinal) << 56) | $0.location.packed }
+        sortInPlace(&findings) { (UInt64($0.code.ordinal) << 56) | $0.location.packed }
         var cases = join.cases
         cases.sort { a, b in
             if a.score != b.score { return a.score > b.score }
@@ -142,15 +151,28 @@ public struct Verifier: Sendable {
                                             rowsAccepted: $0.rowsAccepted, rowsRejected: $0.rowsRejected) },
             given: given, findings: findings,
             rejects: extracts.flatMap(\.rejects).sorted { $0.location < $1.location },
-            cases: cases, children: join.children, arenas: join.arenas, schoolRegions: join.schoolRegions)
+            cases: cases, children: join.children, model: model, arenas: join.arenas, schoolRegions: join.schoolRegions)
     }
 }
 
-/// `items` ordered by a unique integer key, moving each item once (cheap for large structs).
-func sortedByKey<T>(_ items: [T], _ key: (T) -> UInt64) -> [T] {
-    var keys = items.indices.map { (key(items[$0]), $0) }
-    keys.sort { $0.0 < $1.0 }
-    return keys.map { items[$0.1] }
+/// Orders `items` by a unique integer key: sorts the keys, then moves each item once along the
+/// cycles of the permutation, so that no second copy of the items is made.
+func sortInPlace<T>(_ items: inout [T], by key: (T) -> UInt64) {
+    var order = items.indices.map { (key(items[$0]), $0) }
+    order.sort { $0.0 < $1.0 }
+    var source = order.map(\.1)
+    order = []
+    for start in source.indices where source[start] >= 0 && source[start] != start {
+        let saved = items[start]
+        var at = start
+        while true {
+            let from = source[at]
+            source[at] = -1
+            if from == start { items[at] = saved; break }
+            items[at] = items[from]
+            at = from
+        }
+    }
 }
 
 /// An input file that cannot be read, with the reason in one line.
@@ -234,14 +256,6 @@ struct PersonJoin {
 
     private func text(_ location: Location, _ ref: TextRef) -> String { arenas[location.file].string(ref) }
 
-    /// The last ID written out: all findings of a person share one string.
-    private var lastID: (key: UInt64, text: String) = (0, "")
-
-    private mutating func text(of id: IDNumber) -> String {
-        if lastID.key != id.key { lastID = (id.key, id.description) }
-        return lastID.text
-    }
-
     private func same(_ a: Location, _ ra: TextRef, _ b: Location, _ rb: TextRef) -> Bool {
         arenas[a.file].equal(ra, arenas[b.file], rb)
     }
@@ -249,22 +263,22 @@ struct PersonJoin {
     // MARK: findings naming one record of each dataset
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: HukouRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .hukou, location: r.location, id: text(of: id), name: text(r.location, r.name),
+        findings.append(Finding(code: code, dataset: .hukou, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
                                 regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
     }
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: XuejiRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .xueji, location: r.location, id: text(of: id), name: text(r.location, r.name),
+        findings.append(Finding(code: code, dataset: .xueji, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
                                 regionCode: text(r.location, r.region), schoolCode: text(r.location, r.school), detail: detail))
     }
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: RosterRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .roster, location: r.location, id: text(of: id), name: text(r.location, r.name),
+        findings.append(Finding(code: code, dataset: .roster, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
                                 regionCode: "", schoolCode: text(r.location, r.school), detail: detail))
     }
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: PovertyRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .poverty, location: r.location, id: text(of: id), name: text(r.location, r.name),
+        findings.append(Finding(code: code, dataset: .poverty, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
                                 regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
     }
 
@@ -349,7 +363,7 @@ struct PersonJoin {
 
         let chronic = r.contains { Checks.isChronic(expected: $0.daysExpected, absent: $0.daysAbsent, threshold: parameters.absenceThreshold) }
         let view = PersonView(h: h, x: x, r: r, p: p)
-        var child = inScope ? InScopeChild(id: id, status: .unknown, grade: view.grade, name: view.name, region: view.region,
+        var child = inScope ? InScopeChild(id: id, status: .unknown, grade: view.grade.map(UInt8.init), name: view.name, region: view.region,
                                            school: view.school) : nil
         if var entry = child, hasXueji {
             let codes = findings[firstFinding...].map(\.code)
@@ -360,7 +374,7 @@ struct PersonJoin {
             child = entry
         }
         if chronic || findings[firstFinding...].contains(where: { $0.code.makesCase }) {
-            var codes = Set(findings[firstFinding...].map(\.code))
+            var codes = FindingCodes(findings[firstFinding...].map(\.code))
             if chronic { codes.insert(.chronicAbsence) }
             if h.contains(where: { Checks.birthMismatch(id, $0.stated) != nil }) || x.contains(where: { Checks.birthMismatch(id, $0.stated) != nil }) {
                 codes.insert(.idBirthMismatch)
@@ -370,7 +384,7 @@ struct PersonJoin {
             }
             let made = makeCase(id, codes: codes, view: view, h: h, x: x, r: r, p: p, accounted: accounted)
             child?.level = made.level
-            child?.score = made.score
+            child?.score = UInt8(made.score)
             cases.append(made)
         }
         if let child { children.append(child) }
@@ -399,7 +413,7 @@ struct PersonJoin {
         return parts.joined(separator: "; ") + " (xueji/hukou)"
     }
 
-    private func makeCase(_ id: IDNumber, codes: Set<FindingCode>, view: PersonView, h: Slice<HukouRecord>, x: Slice<XuejiRecord>,
+    private func makeCase(_ id: IDNumber, codes: FindingCodes, view: PersonView, h: Slice<HukouRecord>, x: Slice<XuejiRecord>,
                           r: Slice<RosterRecord>, p: Slice<PovertyRecord>, accounted: Bool) -> Case {
         let age = parameters.age(id)
         var facts = RiskFacts()
@@ -420,7 +434,7 @@ struct PersonJoin {
         if region.isEmpty { region = schoolRegions[school] ?? "" }
         return Case(level: model.level(score), score: score, id: id, name: string(view.name), age: age, regionCode: region,
                     schoolCode: school, grade: view.grade, povertyCategory: facts.category,
-                    codes: codes.sorted(), reasons: reasons)
+                    codeSet: codes, reasons: reasons)
     }
 
     private func string(_ t: RecordText) -> String { t.file < 0 ? "" : arenas[Int(t.file)].string(t.ref) }

@@ -395,7 +395,7 @@ private struct Page {
             out += "<td class=\"n\">\(c.grade.map(String.init) ?? "")</td>"
             out += "<td>\(c.povertyCategory.map { H.chinese($0) } ?? "")</td>"
             out += "<td class=\"wrap\">" + c.codes.map { "\(H.chinese($0))<span class=\"en\"> \($0.rawValue)</span>" }.joined(separator: "<br/>") + "</td>"
-            out += "<td class=\"small\">" + c.reasons.map { "\(e($0.factor)) +\($0.points)" }.joined(separator: "<br/>") + "</td></tr>\n"
+            out += "<td class=\"small\">" + run.model.list(c.reasons).map { "\(e($0.factor)) \($0.points < 0 ? "" : "+")\($0.points)" }.joined(separator: "<br/>") + "</td></tr>\n"
         }
         out += "</table>\n</section>\n"
     }

@@ -56,7 +56,7 @@ public struct ReportWriter {
     public func write(_ run: Verification, to folder: String) throws(InputError) {
         var outputs: [(String, (OutputFile) -> Void)] = [
             ("exceptions.csv", { self.exceptions(run.findings, run, $0) }),
-            ("cases.csv", { self.cases(run.cases, $0) }),
+            ("cases.csv", { self.cases(run.cases, run.model, $0) }),
             ("rejects.csv", { self.rejects(run, $0) }),
             ("data_issues.csv", { self.dataIssues(run, $0) }),
             ("ledger_in_scope.csv", { self.ledger(run, run.children, $0) }),
@@ -73,7 +73,7 @@ public struct ReportWriter {
                 let path = "by-\(split.rawValue)/\(unit)"
                 try makeFolder(folder + "/" + path)
                 outputs.append((path + "/exceptions.csv", { self.exceptions(findings[unit] ?? [], run, $0) }))
-                outputs.append((path + "/cases.csv", { self.cases(cases[unit] ?? [], $0) }))
+                outputs.append((path + "/cases.csv", { self.cases(cases[unit] ?? [], run.model, $0) }))
             }
         }
         var files: [OutputFile] = []
@@ -119,20 +119,43 @@ public struct ReportWriter {
     func exceptions(_ findings: [Finding], _ run: Verification, _ file: OutputFile) {
         header(file, ["code", "dataset", "id", "name", "region_code", "school_code", "file", "line", "detail"])
         for f in findings {
-            file.writeRow([f.code.rawValue, f.dataset.name, display(f.id), f.name, f.regionCode, f.schoolCode,
-                               run.files[f.location.file].path, String(f.location.line), f.detail])
+            file.field(f.code.rawValue)
+            finding(f, run, file)
         }
     }
 
-    func cases(_ cases: [Case], _ file: OutputFile) {
+    /// The columns of a finding from `dataset` on, and the end of its row.
+    private func finding(_ f: Finding, _ run: Verification, _ file: OutputFile) {
+        file.field(f.dataset.name)
+        if f.key != 0 { field(file, IDNumber(key: f.key)) } else { file.field(display(f.rawID)) }
+        file.field(f.name)
+        file.field(f.regionCode)
+        file.field(f.schoolCode)
+        file.field(run.files[f.location.file].path)
+        file.field(f.location.line)
+        file.field(f.detail)
+        file.endRow()
+    }
+
+    func cases(_ cases: [Case], _ model: RiskModel, _ file: OutputFile) {
         header(file, ["rank", "level", "score", "id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade",
                       "poverty_category", "codes", "reasons"])
         for c in cases {
-            file.writeRow([String(c.rank), c.level.name, String(c.score), display(c.id.description), c.name,
-                               c.id.sex.code, c.id.birthDate.description, String(c.age), c.regionCode, c.schoolCode,
-                               c.grade.map(String.init) ?? "", c.povertyCategory?.name ?? "",
-                               c.codes.map(\.rawValue).joined(separator: ";"),
-                               c.reasons.map { "\($0.factor)\($0.points < 0 ? "" : "+")\($0.points)" }.joined(separator: ";")])
+            file.field(c.rank)
+            file.field(c.level.name)
+            file.field(c.score)
+            field(file, c.id)
+            file.field(c.name)
+            file.field(c.id.sex.code)
+            field(file, c.id.birthDate)
+            file.field(c.age)
+            file.field(c.regionCode)
+            file.field(c.schoolCode)
+            if let grade = c.grade { file.field(grade) } else { file.field("") }
+            file.field(c.povertyCategory?.name ?? "")
+            file.field(c.codes.map(\.rawValue).joined(separator: ";"))
+            file.field(model.list(c.reasons).map { "\($0.factor)\($0.points < 0 ? "" : "+")\($0.points)" }.joined(separator: ";"))
+            file.endRow()
         }
     }
 
@@ -160,8 +183,10 @@ public struct ReportWriter {
         for priority in 1...3 {
             for f in run.findings where Self.dataIssuePriority(f.code) == priority {
                 rank += 1
-                file.writeRow([String(rank), String(priority), f.code.rawValue, f.dataset.name, display(f.id), f.name, f.regionCode,
-                                   f.schoolCode, run.files[f.location.file].path, String(f.location.line), f.detail])
+                file.field(rank)
+                file.field(priority)
+                file.field(f.code.rawValue)
+                finding(f, run, file)
             }
         }
     }
@@ -186,10 +211,10 @@ public struct ReportWriter {
             file.field(run.parameters.age(c.id))
             file.field(regions[i])
             run.withText(c.school) { file.field(bytes: $0) }
-            if let grade = c.grade { file.field(grade) } else { file.field("") }
+            if let grade = c.grade { file.field(Int(grade)) } else { file.field("") }
             file.field(c.status.name)
             file.field(c.level?.name ?? "")
-            if let score = c.score { file.field(score) } else { file.field("") }
+            if let score = c.score { file.field(Int(score)) } else { file.field("") }
             file.endRow()
         }
     }

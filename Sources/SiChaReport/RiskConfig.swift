@@ -15,9 +15,9 @@ public enum RiskConfig {
         out += "  \"about\": \"weights: points a factor adds to a case's score (the score is capped at 100); "
         out += "levels: the lowest score of each colour, below blue is green. Leave a key out to keep its default.\",\n"
         out += "  \"weights\": {\n"
-        out += factors.map { "    \(jsonString($0.rawValue)): \(model.weights[$0] ?? 0)" }.joined(separator: ",\n")
+        out += factors.map { "    \(jsonString($0.name)): \(model.weight($0))" }.joined(separator: ",\n")
         out += "\n  },\n  \"meaning\": {\n"
-        out += factors.map { "    \(jsonString($0.rawValue)): \(jsonString($0.meaning))" }.joined(separator: ",\n")
+        out += factors.map { "    \(jsonString($0.name)): \(jsonString($0.meaning))" }.joined(separator: ",\n")
         out += "\n  },\n  \"levels\": {"
         out += zip(["red", "orange", "yellow", "blue"], model.thresholds).map { "\"\($0)\": \($1)" }.joined(separator: ", ")
         out += "}\n}\n"
@@ -40,9 +40,9 @@ public enum RiskConfig {
         if let weights = root["weights"] {
             guard let weights = weights as? [String: Any] else { throw InputError("weights must be an object") }
             for (name, value) in weights {
-                guard let factor = RiskModel.Factor(rawValue: name) else { throw InputError("unknown factor \(name)") }
+                guard let factor = RiskModel.Factor(name: name) else { throw InputError("unknown factor \(name)") }
                 guard let points = value as? Int else { throw InputError("weight \(name) must be a whole number") }
-                model.weights[factor] = points
+                model.setWeight(factor, points)
             }
         }
         if let levels = root["levels"] {
