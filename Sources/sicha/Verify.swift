@@ -89,10 +89,12 @@ extension Sicha {
                 progress?.stop()
                 Self.fail(message)
             }
+            // The output folder is checked before the inputs are read, not after a long run.
+            var info = stat()
+            if mkdir(out, 0o755) != 0 && errno != EEXIST { fail("\(out): cannot create the output folder: \(String(cString: strerror(errno)))") }
+            if stat(out, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR { fail("\(out): the output folder is not a folder") }
             let result: Verification
             do { result = try verifier.run(files) } catch { fail(error.description) }
-
-            if mkdir(out, 0o755) != 0 && errno != EEXIST { fail("\(out): cannot create the output folder: \(String(cString: strerror(errno)))") }
             let options = ReportOptions(excel: excel, maskIDs: maskIDs, encoding: gb18030 ? "gb18030" : "utf-8",
                                         splitBy: splitBy.flatMap(SplitUnit.init(rawValue:)))
             do { try ReportWriter(options: options).write(result, to: out) } catch { fail(error.description) }
