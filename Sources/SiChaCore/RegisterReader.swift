@@ -263,15 +263,6 @@ struct Layout: Sendable {
     }
 }
 
-/// A value that worker threads update under a lock.
-final class Slots<T>: @unchecked Sendable {
-    private var stored: T
-    private let lock = DispatchQueue(label: "sicha.slots")
-    init(_ value: T) { stored = value }
-    var value: T { lock.sync { stored } }
-    func update(_ change: (inout T) -> Void) { lock.sync { change(&stored) } }
-}
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -8,7 +8,7 @@ import SiChaIO
 /// A file written under a temporary name in its folder, and renamed to its real name only by `commit()`.
 ///
 /// A run that fails or is interrupted leaves no half-written file under a real name.
-final class OutputFile {
+final class OutputFile: @unchecked Sendable {
     let path: String
     let temporaryPath: String
     private var handle: UnsafeMutablePointer<FILE>?

@@ -1,3 +1,4 @@
+import Dispatch
 import SiChaCore
 import SiChaIO
 
@@ -13,11 +14,14 @@ public struct ReportOptions: Sendable {
     public var encoding = "utf-8"
     /// Also write each unit's own `cases.csv` and `exceptions.csv` under `by-<unit>/<code>/`.
     public var splitBy: SplitUnit?
-    public init(excel: Bool = false, maskIDs: Bool = false, encoding: String = "utf-8", splitBy: SplitUnit? = nil) {
+    /// How many files are written at once.
+    public var threads = 1
+    public init(excel: Bool = false, maskIDs: Bool = false, encoding: String = "utf-8", splitBy: SplitUnit? = nil, threads: Int = 1) {
         self.excel = excel
         self.maskIDs = maskIDs
         self.encoding = encoding
         self.splitBy = splitBy
+        self.threads = max(1, threads)
     }
 }
 
@@ -42,7 +46,7 @@ public enum SplitUnit: String, CaseIterable, Sendable {
 }
 
 /// Writes the outputs of a run (contract section 5 and the lists each office acts on).
-public struct ReportWriter {
+public struct ReportWriter: Sendable {
     public let options: ReportOptions
 
     public init(options: ReportOptions) { self.options = options }
@@ -54,7 +58,7 @@ public struct ReportWriter {
     /// Writes every output under a temporary name, then renames them all. On failure nothing
     /// is left under a real name that was not complete.
     public func write(_ run: Verification, to folder: String) throws(InputError) {
-        var outputs: [(String, (OutputFile) -> Void)] = [
+        var outputs: [(String, @Sendable (OutputFile) -> Void)] = [
             ("exceptions.csv", { self.exceptions(run.findings, run, $0) }),
             ("cases.csv", { self.cases(run.cases, run.model, $0) }),
             ("rejects.csv", { self.rejects(run, $0) }),
@@ -76,14 +80,31 @@ public struct ReportWriter {
                 outputs.append((path + "/cases.csv", { self.cases(cases[unit] ?? [], run.model, $0) }))
             }
         }
-        var files: [OutputFile] = []
-        for (name, produce) in outputs {
-            let file = try OutputFile(path: folder + "/" + name)
-            files.append(file)
-            produce(file)
-            try file.finish()
+        // Each file is written by one worker; all are renamed only when every one is complete.
+        let jobs = outputs
+        let written = Slots<[Result<OutputFile, InputError>?]>(Array(repeating: nil, count: jobs.count))
+        let next = Slots(0)
+        DispatchQueue.concurrentPerform(iterations: min(options.threads, jobs.count)) { _ in
+            while true {
+                var i = 0
+                next.update { i = $0; $0 += 1 }
+                guard i < jobs.count else { return }
+                let (name, produce) = jobs[i]
+                let result = Result { () throws(InputError) -> OutputFile in
+                    let file = try OutputFile(path: folder + "/" + name)
+                    produce(file)
+                    try file.finish()
+                    return file
+                }
+                written.update { $0[i] = result }
+            }
         }
-        for file in files { try file.commit() }
+        let files = written.value.map { $0! }
+        for case .failure(let error) in files {
+            for case .success(let file) in files { file.discard() }
+            throw error
+        }
+        for case .success(let file) in files { try file.commit() }
     }
 
     private func makeFolder(_ path: String) throws(InputError) {

@@ -96,7 +96,7 @@ extension Sicha {
             let result: Verification
             do { result = try verifier.run(files) } catch { fail(error.description) }
             let options = ReportOptions(excel: excel, maskIDs: maskIDs, encoding: gb18030 ? "gb18030" : "utf-8",
-                                        splitBy: splitBy.flatMap(SplitUnit.init(rawValue:)))
+                                        splitBy: splitBy.flatMap(SplitUnit.init(rawValue:)), threads: verifier.threads)
             do { try ReportWriter(options: options).write(result, to: out) } catch { fail(error.description) }
             progress?.stop()
             if verifier.trace != nil { trace.mark("write outputs") }
