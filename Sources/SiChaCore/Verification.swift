@@ -125,7 +125,7 @@ public struct Verifier: Sendable {
     /// `extracts` so that they are not held twice.
     func join(_ extracts: inout [FileExtract], given: Set<Dataset>) -> Verification {
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts)
-        join.run()
+        join.run(threads: threads)
         // Move the join's findings (usually the most) instead of copying them, then add the readers'.
         var findings = join.findings
         join.findings = []
@@ -224,9 +224,26 @@ struct PersonJoin {
         for e in extracts { schoolRegions.merge(e.schoolRegions) { first, _ in first } }
     }
 
-    mutating func run() {
-        func order<R: KeyedRecord>(_ a: R, _ b: R) -> Bool { a.key != b.key ? a.key < b.key : a.location < b.location }
-        hukou.sort(by: order); xueji.sort(by: order); roster.sort(by: order); poverty.sort(by: order)
+    /// Sorts the four tables by ID and record order (each on its own thread when `threads` > 1), then walks them.
+    mutating func run(threads: Int) {
+        let tables = Slots((hukou, xueji, roster, poverty))
+        (hukou, xueji, roster, poverty) = ([], [], [], [])
+        @Sendable func sort(_ i: Int) {
+            func order<R: KeyedRecord>(_ a: R, _ b: R) -> Bool { a.key != b.key ? a.key < b.key : a.location < b.location }
+            // Take the table out, sort it outside the lock, put it back.
+            switch i {
+            case 0: var t: [HukouRecord] = []; tables.update { swap(&t, &$0.0) }; t.sort(by: order); tables.update { swap(&t, &$0.0) }
+            case 1: var t: [XuejiRecord] = []; tables.update { swap(&t, &$0.1) }; t.sort(by: order); tables.update { swap(&t, &$0.1) }
+            case 2: var t: [RosterRecord] = []; tables.update { swap(&t, &$0.2) }; t.sort(by: order); tables.update { swap(&t, &$0.2) }
+            default: var t: [PovertyRecord] = []; tables.update { swap(&t, &$0.3) }; t.sort(by: order); tables.update { swap(&t, &$0.3) }
+            }
+        }
+        if threads > 1 {
+            DispatchQueue.concurrentPerform(iterations: 4, execute: sort)
+        } else {
+            for i in 0..<4 { sort(i) }
+        }
+        tables.update { (hukou, xueji, roster, poverty) = $0; $0 = ([], [], [], []) }
         let (h, x, r, p) = (hukou, xueji, roster, poverty)
         h.withUnsafeBufferPointer { h in x.withUnsafeBufferPointer { x in r.withUnsafeBufferPointer { r in p.withUnsafeBufferPointer { p in
             walk(h, x, r, p)
