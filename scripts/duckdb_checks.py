@@ -368,8 +368,8 @@ def findings_sql(given, p):
     if ran("XUEJI_NO_HUKOU"):
         add("XUEJI_NO_HUKOU", """
             SELECT 'xueji', r.fi, r.ord, id18(x.key), r.name, r.region, r.school, 'active xueji record, no hukou record'
-            FROM xk x JOIN xueji r ON r.ord = x.first
-            WHERE x.n_active > 0 AND x.key NOT IN (SELECT key FROM hk)""")
+            FROM xk x LEFT JOIN hk h USING (key) JOIN xueji r ON r.ord = x.first
+            WHERE x.n_active > 0 AND h.key IS NULL""")
     if ran("XUEJI_HUKOU_INACTIVE"):
         add("XUEJI_HUKOU_INACTIVE", """
             SELECT 'xueji', r.fi, r.ord, id18(x.key), r.name, r.region, r.school, 'hukou deceased or cancelled (空挂学籍)'
@@ -385,8 +385,8 @@ def findings_sql(given, p):
     if ran("ENROLLED_NOT_PRESENT"):
         add("ENROLLED_NOT_PRESENT", """
             SELECT 'xueji', r.fi, r.ord, id18(x.key), r.name, r.region, r.school, 'enrolled at ' || x.enrolled_school || ', on no roster'
-            FROM xk x JOIN xueji r ON r.ord = x.first
-            WHERE x.enrolled AND x.key NOT IN (SELECT key FROM rk)""")
+            FROM xk x LEFT JOIN rk k USING (key) JOIN xueji r ON r.ord = x.first
+            WHERE x.enrolled AND k.key IS NULL""")
     if ran("PRESENT_NOT_ENROLLED"):
         add("PRESENT_NOT_ENROLLED", f"""
             SELECT 'roster', r.fi, r.ord, id18(k.key), r.name, school_region(r.school), r.school,
@@ -397,21 +397,23 @@ def findings_sql(given, p):
         add("SCHOOL_MISMATCH", """
             SELECT 'roster', r.fi, r.ord, id18(k.key), r.name, school_region(r.school), r.school,
                    'enrolled at ' || x.enrolled_school || ', counted at ' || r.school
-            FROM rk k JOIN xk x USING (key) JOIN roster r ON r.ord = k.first
-            WHERE x.enrolled AND k.key NOT IN (SELECT key FROM school_matched)""")
+            FROM rk k JOIN xk x USING (key) LEFT JOIN school_matched m USING (key)
+                 JOIN roster r ON r.ord = k.first
+            WHERE x.enrolled AND m.key IS NULL""")
     if ran("POVERTY_CHILD_NOT_IN_SCHOOL"):
-        on_roster = ("OR (x.enrolled AND k.key NOT IN (SELECT key FROM rk))" if "roster" in given else "")
+        on_roster = "OR (x.enrolled AND rk.key IS NULL)" if "roster" in given else ""
+        roster_join = "LEFT JOIN rk USING (key)" if "roster" in given else ""
         add("POVERTY_CHILD_NOT_IN_SCHOOL", f"""
             SELECT 'poverty', r.fi, r.ord, id18(k.key), r.name, r.region, '',
                    CASE WHEN NOT coalesce(x.accounted, false) THEN 'not accounted for (' || {last_status} || ')'
                         ELSE 'enrolled, on no roster' END
-            FROM pk k LEFT JOIN xk x USING (key) JOIN poverty r ON r.ord = k.first
+            FROM pk k LEFT JOIN xk x USING (key) {roster_join} JOIN poverty r ON r.ord = k.first
             WHERE {scope.replace('key', 'k.key')} AND (NOT coalesce(x.accounted, false) {on_roster})""")
     if ran("POVERTY_NO_HUKOU"):
         add("POVERTY_NO_HUKOU", """
             SELECT 'poverty', r.fi, r.ord, id18(k.key), r.name, r.region, '', 'no hukou record'
-            FROM pk k JOIN poverty r ON r.ord = k.first
-            WHERE k.key NOT IN (SELECT key FROM hk)""")
+            FROM pk k LEFT JOIN hk h USING (key) JOIN poverty r ON r.ord = k.first
+            WHERE h.key IS NULL""")
     return "\nUNION ALL\n".join(parts)
 
 
