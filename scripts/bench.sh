@@ -57,6 +57,7 @@ table="| persons | program | wall s | peak MiB | × zstd -dc |
 verdict="| persons | sicha (2 threads) faster than DuckDB | sicha memory / DuckDB memory | outputs --threads 1 = 2 | DuckDB counts = sicha |
 |---:|---:|---:|---|---|"
 
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 for n in $SIZES; do
     dir=$DATA/$n
     if ! grep -q "\"persons\": $n," "$dir/manifest.json" 2>/dev/null; then
@@ -107,7 +108,8 @@ done
 
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo),"\
-     "$(swift --version 2>&1 | head -1 | sed 's/ (.*//'), median of $REPEAT run(s)."
+     "$(swift --version 2>&1 | head -1 | sed 's/ (.*//'), median of $REPEAT run(s);"\
+     "load average $load_before before, $(cut -d' ' -f1 /proc/loadavg) after."
 echo
 echo "$table"
 echo
