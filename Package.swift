@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sicha", targets: ["sicha"]),
         .library(name: "SiChaCore", targets: ["SiChaIO", "SiChaCore", "SiChaReport"]),
+        .library(name: "SiChaGenerate", targets: ["SiChaGenerate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
