@@ -11,7 +11,8 @@ struct RecordDecoder {
     let selection: HukouSelection
     /// Required columns whose value may not be empty (sex and birth date may: they are checked against the ID).
     private let mustHaveValue: [Int]
-    private var lastSchool: [UInt8] = []
+    /// Schools whose region is already noted (codes of up to 17 digits, as numbers).
+    private var notedSchools = KeySet()
 
     init(csv: CSVReader, layout: Layout, parameters: RunParameters, selection: HukouSelection) {
         self.csv = csv
@@ -117,8 +118,8 @@ struct RecordDecoder {
         guard let status = XuejiStatus.parse(field(C.status.rawValue)) else { return "unreadable status" }
         guard let grade = Codebook.grade(field(C.grade.rawValue)) else { return "unreadable grade" }
         let school = field(C.schoolCode.rawValue).trimmingSpaces()
-        if !school.elementsEqual(lastSchool) {
-            lastSchool = Array(school)
+        let noted = Self.number(school).map { !notedSchools.insert($0) } ?? false
+        if !noted {
             let code = String(decoding: school, as: UTF8.self)
             if out.schoolRegions[code] == nil { out.schoolRegions[code] = string(C.schoolRegionCode.rawValue) }
         }
@@ -130,6 +131,17 @@ struct RecordDecoder {
                                      name: out.arena.add(field(C.name.rawValue)), school: out.arena.add(school),
                                      region: out.arena.add(field(C.schoolRegionCode.rawValue))))
         return nil
+    }
+
+    /// A code of 1 to 17 ASCII digits as a nonzero number that also encodes its length; nil otherwise.
+    private static func number(_ code: UnsafeRawBufferPointer) -> UInt64? {
+        guard (1...17).contains(code.count) else { return nil }
+        var value: UInt64 = 0
+        for byte in code {
+            guard byte &- 0x30 < 10 else { return nil }
+            value = value * 10 + UInt64(byte &- 0x30)
+        }
+        return value | UInt64(code.count) << 57
     }
 
     private func decodeRoster(into out: inout FileExtract) -> String? {
