@@ -17,7 +17,7 @@ let package = Package(
         .target(name: "SiChaIO", dependencies: ["CZstd"]),
         .target(name: "SiChaCore", dependencies: ["SiChaIO"]),
         .target(name: "SiChaReport", dependencies: ["SiChaCore", "SiChaIO"]),
-        .target(name: "SiChaGenerate", dependencies: ["SiChaCore", "CZstd"]),
+        .target(name: "SiChaGenerate", dependencies: ["SiChaCore", "SiChaIO", "CZstd"]),
         .executableTarget(name: "sicha", dependencies: [
             "SiChaReport", "SiChaCore", "SiChaIO", "SiChaGenerate",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

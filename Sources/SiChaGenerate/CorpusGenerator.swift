@@ -1,5 +1,6 @@
 import Dispatch
 import SiChaCore
+import SiChaIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -73,8 +74,8 @@ public struct CorpusGenerator: Sendable {
     /// Makes the corpus in `options.directory`.
     public func run() throws(GenerateError) -> GeneratedCorpus {
         let o = options
-        if mkdir(o.directory, 0o755) != 0 && errno != EEXIST {
-            throw GenerateError("\(o.directory): cannot create the output folder: \(String(cString: strerror(errno)))")
+        do { try makeFolders(o.directory) } catch {
+            throw GenerateError("cannot create the output folder: \(error.message)")
         }
         let geography = Geography(province: o.province)
         var builder = PopulationBuilder(geography: geography, seed: o.seed, asOf: o.asOf, schoolYear: o.schoolYear,

@@ -72,10 +72,10 @@ public struct ReportWriter: Sendable {
         if let split = options.splitBy {
             let findings = Dictionary(grouping: run.findings) { split.unit(region: $0.regionCode, school: $0.schoolCode) }
             let cases = Dictionary(grouping: run.cases) { split.unit(region: $0.regionCode, school: $0.schoolCode) }
-            try makeFolder(folder + "/by-\(split.rawValue)")
+            try makeFolders(folder + "/by-\(split.rawValue)")
             for unit in Set(findings.keys).union(cases.keys).sorted() {
                 let path = "by-\(split.rawValue)/\(unit)"
-                try makeFolder(folder + "/" + path)
+                try makeFolders(folder + "/" + path)
                 outputs.append((path + "/exceptions.csv", { self.exceptions(findings[unit] ?? [], run, $0) }))
                 outputs.append((path + "/cases.csv", { self.cases(cases[unit] ?? [], run.model, $0) }))
             }
@@ -107,11 +107,6 @@ public struct ReportWriter: Sendable {
         for case .success(let file) in files { try file.commit() }
     }
 
-    private func makeFolder(_ path: String) throws(InputError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw InputError("cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-    }
 
     /// An ID number as a field, masked with `--mask-ids`.
     func field(_ file: OutputFile, _ id: IDNumber) {

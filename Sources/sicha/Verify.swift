@@ -90,9 +90,7 @@ extension Sicha {
                 Self.fail(message)
             }
             // The output folder is checked before the inputs are read, not after a long run.
-            var info = stat()
-            if mkdir(out, 0o755) != 0 && errno != EEXIST { fail("\(out): cannot create the output folder: \(String(cString: strerror(errno)))") }
-            if stat(out, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR { fail("\(out): the output folder is not a folder") }
+            do { try makeFolders(out) } catch { fail("cannot create the output folder: \(error.message)") }
             let result: Verification
             do { result = try verifier.run(files) } catch { fail(error.description) }
             let options = ReportOptions(excel: excel, maskIDs: maskIDs, encoding: gb18030 ? "gb18030" : "utf-8",

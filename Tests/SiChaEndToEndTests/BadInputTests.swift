@@ -71,7 +71,11 @@ import Testing
         let input = folder.appendingPathComponent("h.csv")
         try Data((hukouHeader + row).utf8).write(to: input)
         let run = try sicha(["verify", "--hukou", input.path, "--out", blocker.path + "/out", "--as-of", "2024-10-15"])
-        #expect(run.status == 2 && run.stderr.contains("cannot create the output folder"), "\(run.stderr)")
+        #expect(run.status == 2 && run.stderr.contains("cannot create the output folder") && run.stderr.contains("is a file"), "\(run.stderr)")
+        // Missing parent folders are made, as `mkdir -p` would.
+        let nested = folder.appendingPathComponent("a/b/c")
+        let made = try sicha(["verify", "--hukou", input.path, "--out", nested.path, "--as-of", "2024-10-15"])
+        #expect(made.status == 0 && FileManager.default.fileExists(atPath: nested.appendingPathComponent("summary.json").path))
     }
 
     /// A disk that fills while writing: a file-size limit of 64 KiB. (Under the thread sanitizer its
