@@ -147,12 +147,14 @@ let fifteen = makeID("530102", "20080901", "041")
             hukou: [W.hukouRow(child), W.hukouRow(child), W.hukouRow(sibling), W.hukouRow(sibling, status: "moved_out")],
             xueji: [W.xuejiRow(child), W.xuejiRow(child, status: "suspended", school: "2153010002"),
                     W.xuejiRow(sibling), W.xuejiRow(sibling, status: "transferred_out")],
-            roster: [W.rosterRow(child), W.rosterRow(child, school: "2153010002"), W.rosterRow(sibling)],
+            roster: [W.rosterRow(child), W.rosterRow(child, school: "2153010002"), W.rosterRow(sibling),
+                     W.rosterRow(sixteen), W.rosterRow(sixteen)],
             poverty: [W.povertyRow(child, household: "P1"), W.povertyRow(child, household: "P2"),
                       W.povertyRow(sibling, household: "P3"), W.povertyRow(sibling, household: "P3")]).run()
         #expect(run.codes(.duplicateID) == [
             "DUPLICATE_ID hukou 2", "DUPLICATE_ID hukou 3", "DUPLICATE_ID xueji 2", "DUPLICATE_ID xueji 3",
-            "DUPLICATE_ID roster 2", "DUPLICATE_ID roster 3", "DUPLICATE_ID poverty 2", "DUPLICATE_ID poverty 3",
+            "DUPLICATE_ID roster 2", "DUPLICATE_ID roster 3", "DUPLICATE_ID roster 5", "DUPLICATE_ID roster 6",
+            "DUPLICATE_ID poverty 2", "DUPLICATE_ID poverty 3",
         ])
     }
 
