@@ -3,7 +3,7 @@ enum Checks {
     /// `CHRONIC_ABSENCE`: absent for at least `threshold` of the expected days.
     static func chronicAbsence(expected: Int32, absent: Int32, threshold: Double) -> String? {
         guard isChronic(expected: expected, absent: absent, threshold: threshold) else { return nil }
-        return "absent \(absent) of \(expected) days (\(percent(Double(absent) / Double(expected))))"
+        return "absent \(absent) of \(expected) days (\(percentText(Int(absent), of: Int(expected))!))"
     }
 
     static func isChronic(expected: Int32, absent: Int32, threshold: Double) -> Bool {
@@ -27,10 +27,11 @@ enum Checks {
     static func date(_ packed: Int32) -> String {
         CivilDate(year: Int(packed / 10000), month: Int(packed / 100 % 100), day: Int(packed % 100))!.description
     }
+}
 
-    /// A ratio as a percentage with one decimal, e.g. `26.7%`.
-    static func percent(_ ratio: Double) -> String {
-        let tenths = Int((ratio * 1000).rounded())
-        return "\(tenths / 10).\(tenths % 10)%"
-    }
+/// `part / whole` as a percentage with one decimal, rounded half up, e.g. `26.7%`; nil when `whole` is 0.
+public func percentText(_ part: Int, of whole: Int) -> String? {
+    guard whole > 0 else { return nil }
+    let tenths = (part * 1000 + whole / 2) / whole
+    return "\(tenths / 10).\(tenths % 10)%"
 }

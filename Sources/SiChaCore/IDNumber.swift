@@ -10,14 +10,6 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public static func < (a: IDNumber, b: IDNumber) -> Bool { a.key < b.key }
 
-    /// The 17 digits, most significant first.
-    public var digits: [UInt8] {
-        var out = [UInt8](repeating: 0, count: 17)
-        var k = key
-        for i in stride(from: 16, through: 0, by: -1) { out[i] = UInt8(k % 10); k /= 10 }
-        return out
-    }
-
     /// The birth date in digits 7–14.
     public var birthDate: CivilDate {
         let yyyymmdd = key / 1000 % 100_000_000

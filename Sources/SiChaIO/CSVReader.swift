@@ -56,8 +56,6 @@ public final class CSVReader {
     public private(set) var raw = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Set when the current record is not valid CSV.
     public private(set) var problem: CSVProblem?
-    /// Bytes consumed from the source so far.
-    public private(set) var bytesRead = 0
 
     /// `readSize` is how many bytes one call to the source asks for (tests vary it down to 1).
     /// A reader that takes a stream over `afterStart` skips no byte-order mark.
@@ -179,7 +177,6 @@ public final class CSVReader {
         let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: min(readSize, capacity - end)))
         if n == 0 { eof = true }
         end += n
-        bytesRead += n
         if atStreamStart {
             if end - start >= 3 || eof {
                 if end - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF { start += 3 }

@@ -66,11 +66,7 @@ public enum HTMLReport {
     }
 
     /// `part / whole` as a percentage with one decimal, `–` when `whole` is 0.
-    static func percent(_ part: Int, of whole: Int) -> String {
-        guard whole > 0 else { return "–" }
-        let tenths = (part * 1000 + whole / 2) / whole
-        return "\(tenths / 10).\(tenths % 10)%"
-    }
+    static func percent(_ part: Int, of whole: Int) -> String { percentText(part, of: whole) ?? "–" }
 
     /// 中文 names of the finding codes, as the 控辍保学 work calls them.
     static func chinese(_ code: FindingCode) -> String {
