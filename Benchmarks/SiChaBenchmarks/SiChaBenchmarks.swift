@@ -124,31 +124,25 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    /// Parses the IDs at the fixture's `ranges` (read when the benchmark runs), one per scaled iteration.
+    func idBenchmark(_ name: String, _ ranges: KeyPath<Fixture, [Range<Int>]>) {
+        Benchmark(name, configuration: perRow) { benchmark in
+            let ranges = fixture[keyPath: ranges]
+            fixture.idBytes.withUnsafeBytes { all in
+                var valid = 0
+                for i in benchmark.scaledIterations {
+                    if case .success = IDNumber.parse(UnsafeRawBufferPointer(rebasing: all[ranges[i]]), asOf: Fixture.asOf) {
+                        valid += 1
+                    }
+                }
+                blackHole(valid)
+            }
+        }
+    }
     // IDs as they stand in the register: 18 ASCII characters, nearly all valid (the fast path).
-    Benchmark("IDNumber.parse: register IDs", configuration: perRow) { benchmark in
-        fixture.idBytes.withUnsafeBytes { all in
-            var valid = 0
-            for i in benchmark.scaledIterations {
-                if case .success = IDNumber.parse(UnsafeRawBufferPointer(rebasing: all[fixture.registerIDs[i]]), asOf: Fixture.asOf) {
-                    valid += 1
-                }
-            }
-            blackHole(valid)
-        }
-    }
-
+    idBenchmark("IDNumber.parse: register IDs", \.registerIDs)
     // The same IDs spelled as real exports damage them: x, full-width, padded, 15 digits, typo, 5.30102E+17.
-    Benchmark("IDNumber.parse: other spellings", configuration: perRow) { benchmark in
-        fixture.idBytes.withUnsafeBytes { all in
-            var valid = 0
-            for i in benchmark.scaledIterations {
-                if case .success = IDNumber.parse(UnsafeRawBufferPointer(rebasing: all[fixture.otherSpellings[i]]), asOf: Fixture.asOf) {
-                    valid += 1
-                }
-            }
-            blackHole(valid)
-        }
-    }
+    idBenchmark("IDNumber.parse: other spellings", \.otherSpellings)
 
     // The birth_date column of the register (YYYY-MM-DD): read on every hukou and xueji row.
     Benchmark("CivilDate.parse: birth dates", configuration: perRow) { benchmark in
