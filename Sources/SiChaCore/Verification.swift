@@ -182,6 +182,14 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(path): \(error.message)" }
 }
 
+/// The four tables of the join, moved between sorting threads.
+struct Tables {
+    var hukou: [HukouRecord]
+    var xueji: [XuejiRecord]
+    var roster: [RosterRecord]
+    var poverty: [PovertyRecord]
+}
+
 /// Walks the four registers sorted by ID, one person at a time.
 struct PersonJoin {
     typealias Slice<R> = UnsafeBufferPointer<R>
@@ -226,16 +234,21 @@ struct PersonJoin {
 
     /// Sorts the four tables by ID and record order (each on its own thread when `threads` > 1), then walks them.
     mutating func run(threads: Int) {
-        let tables = Slots((hukou, xueji, roster, poverty))
+        let tables = Slots(Tables(hukou: hukou, xueji: xueji, roster: roster, poverty: poverty))
         (hukou, xueji, roster, poverty) = ([], [], [], [])
+        // Takes one table out, sorts it outside the lock, puts it back.
+        @Sendable func sort<R: KeyedRecord>(_ table: WritableKeyPath<Tables, [R]> & Sendable) {
+            var t: [R] = []
+            tables.update { swap(&t, &$0[keyPath: table]) }
+            t.sort { $0.key != $1.key ? $0.key < $1.key : $0.location < $1.location }
+            tables.update { swap(&t, &$0[keyPath: table]) }
+        }
         @Sendable func sort(_ i: Int) {
-            func order<R: KeyedRecord>(_ a: R, _ b: R) -> Bool { a.key != b.key ? a.key < b.key : a.location < b.location }
-            // Take the table out, sort it outside the lock, put it back.
             switch i {
-            case 0: var t: [HukouRecord] = []; tables.update { swap(&t, &$0.0) }; t.sort(by: order); tables.update { swap(&t, &$0.0) }
-            case 1: var t: [XuejiRecord] = []; tables.update { swap(&t, &$0.1) }; t.sort(by: order); tables.update { swap(&t, &$0.1) }
-            case 2: var t: [RosterRecord] = []; tables.update { swap(&t, &$0.2) }; t.sort(by: order); tables.update { swap(&t, &$0.2) }
-            default: var t: [PovertyRecord] = []; tables.update { swap(&t, &$0.3) }; t.sort(by: order); tables.update { swap(&t, &$0.3) }
+            case 0: sort(\Tables.hukou)
+            case 1: sort(\Tables.xueji)
+            case 2: sort(\Tables.roster)
+            default: sort(\Tables.poverty)
             }
         }
         if threads > 1 {
@@ -243,7 +256,9 @@ struct PersonJoin {
         } else {
             for i in 0..<4 { sort(i) }
         }
-        tables.update { (hukou, xueji, roster, poverty) = $0; $0 = ([], [], [], []) }
+        var sorted = Tables(hukou: [], xueji: [], roster: [], poverty: [])
+        tables.update { swap(&sorted, &$0) }
+        (hukou, xueji, roster, poverty) = (sorted.hukou, sorted.xueji, sorted.roster, sorted.poverty)
         let (h, x, r, p) = (hukou, xueji, roster, poverty)
         h.withUnsafeBufferPointer { h in x.withUnsafeBufferPointer { x in r.withUnsafeBufferPointer { r in p.withUnsafeBufferPointer { p in
             walk(h, x, r, p)
