@@ -5,11 +5,14 @@ public struct KeySet: Sendable {
     private var slots: [UInt64]
     private var mask: Int
     public private(set) var count = 0
+    /// A blocked Bloom filter over the keys (16 bits a key, two bits in one word), made by
+    /// `summarize()`: small enough to stay in cache, it answers most misses without touching `slots`.
+    private var summary: [UInt64] = []
 
     public init(capacity: Int = 1024) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [UInt64](repeating: 0, count: size)
+        slots = KeySet.zeroed(size)
         mask = size - 1
     }
 
@@ -19,6 +22,7 @@ public struct KeySet: Sendable {
     }
 
     public func contains(_ key: UInt64) -> Bool {
+        if !mayContain(key) { return false }
         var i = KeySet.slot(key, mask)
         while true {
             let k = slots[i]
@@ -32,6 +36,7 @@ public struct KeySet: Sendable {
     @discardableResult
     public mutating func insert(_ key: UInt64) -> Bool {
         precondition(key != 0)
+        summary = []
         if (count + 1) * 10 > slots.count * 7 { grow() }
         var i = KeySet.slot(key, mask)
         while true {
@@ -42,11 +47,95 @@ public struct KeySet: Sendable {
         }
     }
 
+    /// Makes the summary that lets `contains` answer most misses from cache; for a set that is
+    /// looked up much more often than it changes (an insert drops the summary).
+    public mutating func summarize() {
+        var words = KeySet.zeroed(max(1, count / 4))
+        for k in slots where k != 0 {
+            let (word, bits) = KeySet.summaryBits(k, words.count)
+            words[word] |= bits
+        }
+        summary = words
+    }
+
+    /// False when the summary shows that `key` is not in the set; true without a summary.
+    @inline(__always)
+    func mayContain(_ key: UInt64) -> Bool {
+        if summary.isEmpty { return true }
+        let (word, bits) = KeySet.summaryBits(key, summary.count)
+        return summary[word] & bits == bits
+    }
+
+    @inline(__always)
+    private static func summaryBits(_ key: UInt64, _ words: Int) -> (Int, UInt64) {
+        let h = key &* 0xC2B2_AE3D_27D4_EB4F
+        let word = Int(truncatingIfNeeded: ((h >> 32) &* UInt64(words)) >> 32)
+        return (word, 1 << (h & 63) | 1 << ((h >> 6) & 63))
+    }
+
+    /// Zeroed storage that the kernel is asked to back with 2 MiB pages: a table probed at random
+    /// otherwise misses the TLB on nearly every lookup, which costs more than the lookup itself.
+    private static func zeroed(_ count: Int) -> [UInt64] {
+        [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let base = Int(bitPattern: buffer.baseAddress!), huge = 2 << 20
+            let from = (base + huge - 1) & ~(huge - 1), to = (base + count * 8) & ~(huge - 1)
+            #if os(Linux)
+            if to > from { _ = madvise(UnsafeMutableRawPointer(bitPattern: from), to - from, MADV_HUGEPAGE) }
+            #endif
+            buffer.initialize(repeating: 0)
+            initialized = count
+        }
+    }
+
     private mutating func grow() {
         let old = slots
-        slots = [UInt64](repeating: 0, count: old.count * 2)
+        slots = KeySet.zeroed(old.count * 2)
         mask = slots.count - 1
         count = 0
         for k in old where k != 0 { insert(k) }
     }
 }
+
+extension KeySet {
+    /// The keys that occur more than once across `lists`. The keys are first spread by hash into
+    /// parts small enough for a table that stays in cache, and the parts are checked on `threads`
+    /// threads: one table over all the keys would miss the cache on nearly every insert.
+    public static func repeated(in lists: [[UInt64]], threads: Int) -> KeySet {
+        let partBits = 8, parts = 1 << partBits
+        @inline(__always) func part(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0xC2B2_AE3D_27D4_EB4F) >> (64 - partBits)) }
+        var starts = [Int](repeating: 0, count: parts + 1)
+        for list in lists { for key in list { starts[part(key) + 1] += 1 } }
+        for p in 0..<parts { starts[p + 1] += starts[p] }
+        var next = starts
+        let total = starts[parts]
+        let spread = [UInt64](unsafeUninitializedCapacity: total) { buffer, count in
+            for list in lists {
+                for key in list {
+                    let p = part(key)
+                    buffer[next[p]] = key
+                    next[p] += 1
+                }
+            }
+            count = total
+        }
+        let found = Slots([[UInt64]](repeating: [], count: parts))
+        let bounds = starts
+        DispatchQueue.concurrentPerform(iterations: max(1, threads)) { t in
+            for p in stride(from: t, to: parts, by: max(1, threads)) {
+                var seen = KeySet(capacity: bounds[p + 1] - bounds[p])
+                var again: [UInt64] = []
+                for i in bounds[p] ..< bounds[p + 1] where !seen.insert(spread[i]) { again.append(spread[i]) }
+                found.update { $0[p] = again }
+            }
+        }
+        var result = KeySet()
+        for keys in found.value { for key in keys { result.insert(key) } }
+        return result
+    }
+}
+
+import Dispatch
+import SiChaIO
+#if canImport(Glibc)
+import Glibc
+#endif

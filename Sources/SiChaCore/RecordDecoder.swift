@@ -99,7 +99,10 @@ struct RecordDecoder {
         case .all: break
         case .population(let interesting, let scope):
             if !scope.contains(id.birthDate.packed) && !interesting.contains(id.key) {
-                if status == .normal { out.populationKeys.append(id.key) }
+                if status == .normal {
+                    out.populationKeys.append(id.key)
+                    out.populationLines.append(UInt32(truncatingIfNeeded: csv.line))
+                }
                 return nil
             }
         case .only(let keys):

@@ -41,8 +41,9 @@ public struct FileExtract: Sendable {
     var xueji: [XuejiRecord] = []
     var roster: [RosterRecord] = []
     var poverty: [PovertyRecord] = []
-    /// Keys of `normal` hukou records that were not kept in full.
+    /// Keys of `normal` hukou records that were not kept in full, and the lines they start on.
     var populationKeys: [UInt64] = []
+    var populationLines: [UInt32] = []
     /// 学校标识码 → 学校所在地区划代码, as first seen in this xueji file.
     var schoolRegions: [String: String] = [:]
     /// Physical lines read (for a chunk: to place the next chunk's lines).
@@ -58,6 +59,7 @@ public struct FileExtract: Sendable {
         roster.reserveCapacity(total { $0.roster.count })
         poverty.reserveCapacity(total { $0.poverty.count })
         populationKeys.reserveCapacity(total { $0.populationKeys.count })
+        populationLines.reserveCapacity(total { $0.populationLines.count })
         findings.reserveCapacity(total { $0.findings.count })
         arena.reserve(total { $0.arena.bytes.count })
     }
@@ -73,6 +75,7 @@ public struct FileExtract: Sendable {
             rejects += next.rejects.map { var r = $0; r.location = at(r.location); return r }
             findings += next.findings.map { var f = $0; f.location = at(f.location); return f }
             populationKeys += next.populationKeys
+            populationLines += next.populationLines.map { $0 + UInt32(linesBefore) }
         }
         let shift = UInt64(arena.bytes.count) << TextRef.offsetShift
         func moved(_ r: TextRef) -> TextRef { TextRef(packed: r.packed + shift) }
@@ -185,6 +188,26 @@ public struct RegisterReader: Sendable {
                 parts[i] = FileExtract(file: files[n])
             }
             return out
+        }
+    }
+
+    /// Reads `file` again for the records that start on `lines` (ascending), decoding only those and
+    /// keeping what `selection` keeps; no row accounting, rejects or record-level findings.
+    public func reread(_ file: InputFile, lines: [Int], selection: HukouSelection) throws(FileError) -> FileExtract {
+        do throws(InputError) {
+            let csv = CSVReader(source: try openInput(path: file.path, gb18030: gb18030))
+            let layout = try Layout(csv: csv, file: file)
+            var decoder = RecordDecoder(csv: csv, layout: layout, parameters: parameters, selection: selection)
+            var out = FileExtract(file: file)
+            for line in lines {
+                guard try csv.skip(toLine: line), try csv.next() else { break }
+                if csv.problem == nil && csv.fieldCount == layout.fieldCount && TextCheck.encodingProblem(csv.raw) == nil {
+                    _ = decoder.decode(into: &out)
+                }
+            }
+            return out
+        } catch {
+            throw FileError(path: file.path, error: error)
         }
     }
 

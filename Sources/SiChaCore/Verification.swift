@@ -87,31 +87,41 @@ public struct Verifier: Sendable {
     ///
     /// The registers of students, attendance and poverty are read first; then the hukou register,
     /// keeping in full only school-age people and people those registers name (the rest of the
-    /// population only as keys). People kept as keys who occur twice among `normal` records are
-    /// read again in full, so that their duplicates can be reported with name and region.
+    /// population only as keys and lines). The lines of people kept as keys who occur twice among
+    /// `normal` records are read again, so that their duplicates can be reported with name and region.
     public func run(_ files: [InputFile]) throws(FileError) -> Verification {
         var reader = RegisterReader(parameters: parameters, gb18030: gb18030, threads: threads)
         reader.chunkSize = chunkSize
         let hukouFiles = files.filter { $0.dataset == .hukou }
         var extracts = try reader.read(files.filter { $0.dataset != .hukou })
         trace?("read xueji, roster, poverty")
-        var interesting = KeySet(capacity: extracts.reduce(0) { $0 + $1.xueji.count + $1.roster.count + $1.poverty.count })
+        // People those registers name who are not of school age (school-age people are kept anyway):
+        // mostly adults of poor households, a small set that every adult hukou record is looked up in.
+        let scope = parameters.scopeBirthDates
+        var interesting = KeySet()
+        func note(_ key: UInt64) { if !scope.contains(IDNumber(key: key).birthDate.packed) { interesting.insert(key) } }
         for e in extracts {
-            for r in e.xueji { interesting.insert(r.key) }
-            for r in e.roster { interesting.insert(r.key) }
-            for r in e.poverty { interesting.insert(r.key) }
+            for r in e.xueji { note(r.key) }
+            for r in e.roster { note(r.key) }
+            for r in e.poverty { note(r.key) }
         }
-        var hukou = try reader.read(hukouFiles, selection: .population(interesting: interesting, scope: parameters.scopeBirthDates))
+        interesting.summarize()
+        // A stream (standard input, a pipe) cannot be read a second time: it is kept in full.
+        let streams = hukouFiles.filter { regularFileSize($0.path) == nil }
+        var hukou = try reader.read(hukouFiles.filter { regularFileSize($0.path) != nil },
+                                    selection: .population(interesting: interesting, scope: scope))
+        hukou += try reader.read(streams)
         trace?("read hukou")
-        var seen = KeySet(capacity: hukou.reduce(0) { $0 + $1.populationKeys.count })
-        var twice = KeySet()
+        let twice = KeySet.repeated(in: hukou.map(\.populationKeys), threads: threads)
+        trace?("find duplicate keys")
         for i in hukou.indices {
-            for key in hukou[i].populationKeys where !seen.insert(key) { twice.insert(key) }
+            let lines = hukou[i].populationKeys.indices.filter { twice.contains(hukou[i].populationKeys[$0]) }
+                .map { Int(hukou[i].populationLines[$0]) }
             hukou[i].populationKeys = []
-        }
-        if twice.count > 0 {
-            let again = try reader.read(hukouFiles, selection: .only(twice))
-            for i in hukou.indices { hukou[i].append(again[i], accounting: false) }
+            hukou[i].populationLines = []
+            if !lines.isEmpty {
+                hukou[i].append(try reader.reread(hukou[i].file, lines: lines, selection: .only(twice)), accounting: false)
+            }
         }
         trace?("hukou duplicates (\(twice.count) keys read again)")
         extracts += hukou

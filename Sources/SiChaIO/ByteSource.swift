@@ -17,6 +17,14 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// The size of `path` when it names a regular file, which can also be read a second time; nil for
+/// standard input (`-`), a pipe or a FIFO (opening one to look could disturb it).
+public func regularFileSize(_ path: String) -> Int? {
+    var info = stat()
+    guard path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+    return Int(info.st_size)
+}
+
 /// The bytes of a file, or of standard input for `-`, read with `read(2)`; counted in `ReadProgress.shared`.
 public final class FileSource: ByteSource {
     private let fd: Int32

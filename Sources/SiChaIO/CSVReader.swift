@@ -25,6 +25,8 @@ public enum CSVProblem: Equatable, Sendable, CustomStringConvertible {
 ///
 /// The fields and `raw` of the current record are valid until the next call to `next()`.
 public final class CSVReader {
+    // The reader is used by one thread at a time and never hands out its state for modification,
+    // so its variables are not checked for exclusive access at run time (the checks cost ~5%).
     public static let maxRecordBytes = 1 << 20
 
     private let source: ByteSource?
@@ -32,30 +34,30 @@ public final class CSVReader {
     private let capacity: Int
     private let buffer: UnsafeMutablePointer<UInt8>
     private let ownsBuffer: Bool
-    private var start = 0
-    private var end = 0
-    private var eof = false
-    private var atStreamStart = true
-    private var nextLine = 1
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
+    @exclusivity(unchecked) private var eof = false
+    @exclusivity(unchecked) private var atStreamStart = true
+    @exclusivity(unchecked) private var nextLine = 1
     /// Set after a too-long record or an unclosed quote: skip to the line after `resumeLine - 1`.
-    private var skipping = false
-    private var resumeLine = 0
+    @exclusivity(unchecked) private var skipping = false
+    @exclusivity(unchecked) private var resumeLine = 0
     /// Records returned since the last report to `ReadProgress.shared`.
-    private var uncountedRows = 0
+    @exclusivity(unchecked) private var uncountedRows = 0
 
     private let scratch: UnsafeMutablePointer<UInt8>
-    private var scratchUsed = 0
-    private var fieldStorage: UnsafeMutablePointer<UnsafeRawBufferPointer>
-    private var fieldCapacity = 64
+    @exclusivity(unchecked) private var scratchUsed = 0
+    @exclusivity(unchecked) private var fieldStorage: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    @exclusivity(unchecked) private var fieldCapacity = 64
 
     /// Number of fields of the current record.
-    public private(set) var fieldCount = 0
+    @exclusivity(unchecked) public private(set) var fieldCount = 0
     /// The physical line (1-based) where the current record starts.
-    public private(set) var line = 0
+    @exclusivity(unchecked) public private(set) var line = 0
     /// The bytes of the current record as read (for a record with a problem, at most its first 1 MiB).
-    public private(set) var raw = UnsafeRawBufferPointer(start: nil, count: 0)
+    @exclusivity(unchecked) public private(set) var raw = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Set when the current record is not valid CSV.
-    public private(set) var problem: CSVProblem?
+    @exclusivity(unchecked) public private(set) var problem: CSVProblem?
 
     /// `readSize` is how many bytes one call to the source asks for (tests vary it down to 1).
     /// A reader that takes a stream over `afterStart` skips no byte-order mark.
@@ -140,6 +142,23 @@ public final class CSVReader {
                 try refill()
             }
         }
+    }
+
+    /// Moves on without parsing to the record that starts on physical line `target`, a line at or
+    /// after the next record's that is known to start a record (from an earlier read of the same
+    /// input). False when the input ends first.
+    public func skip(toLine target: Int) throws(InputError) -> Bool {
+        while nextLine < target {
+            if let lf = memchr(buffer + start, 0x0A, end - start) {
+                start = buffer.distance(to: lf.assumingMemoryBound(to: UInt8.self)) + 1
+                nextLine += 1
+            } else {
+                start = end
+                if eof { return false }
+                try refill()
+            }
+        }
+        return true
     }
 
     @inline(never)
@@ -324,3 +343,9 @@ public final class CSVReader {
         scratchUsed += 1
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

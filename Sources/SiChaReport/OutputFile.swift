@@ -8,12 +8,16 @@ import SiChaIO
 /// A file written under a temporary name in its folder, and renamed to its real name only by `commit()`.
 ///
 /// A run that fails or is interrupted leaves no half-written file under a real name.
+/// Without a path it only collects its bytes in memory (a block of rows formatted on another
+/// thread), for `append(_:)` to a file.
 final class OutputFile: @unchecked Sendable {
     let path: String
     let temporaryPath: String
-    private var handle: UnsafeMutablePointer<FILE>?
-    private var failed: String?
-    private var pending: [UInt8] = []
+    // Used by one thread at a time; not checked for exclusive access at run time.
+    @exclusivity(unchecked) private var handle: UnsafeMutablePointer<FILE>?
+    @exclusivity(unchecked) private var failed: String?
+    @exclusivity(unchecked) private var pending: [UInt8] = []
+    private let inMemory: Bool
 
     init(path: String) throws(InputError) {
         self.path = path
@@ -23,7 +27,20 @@ final class OutputFile: @unchecked Sendable {
             throw InputError("cannot write \(temporaryPath): \(String(cString: strerror(errno)))")
         }
         handle = file
+        inMemory = false
         setvbuf(file, nil, _IOFBF, 1 << 20)
+    }
+
+    init() {
+        path = ""
+        temporaryPath = ""
+        inMemory = true
+    }
+
+    /// Writes the bytes collected by an in-memory `part`.
+    func append(_ part: OutputFile) {
+        pending += part.pending
+        if pending.count >= 1 << 20 { flushPending() }
     }
 
     deinit {
@@ -36,7 +53,7 @@ final class OutputFile: @unchecked Sendable {
     }
 
     /// Whether the next field starts a row (no separator before it).
-    private var atRowStart = true
+    @exclusivity(unchecked) private var atRowStart = true
 
     /// One CSV row (RFC 4180): a field with a comma, quote or line break is quoted, quotes doubled.
     func writeRow(_ fields: [String]) {
@@ -92,6 +109,7 @@ final class OutputFile: @unchecked Sendable {
     }
 
     private func flushPending() {
+        if inMemory { return }
         if failed == nil, !pending.isEmpty, fwrite(pending, 1, pending.count, handle) != pending.count {
             failed = String(cString: strerror(errno))
         }

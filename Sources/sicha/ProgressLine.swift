@@ -25,12 +25,10 @@ final class ProgressLine: @unchecked Sendable {
     /// Starts the line for a run over `paths`, or returns nil when standard error is not a terminal.
     static func start(paths: [String]) -> ProgressLine? {
         guard isatty(2) == 1 else { return nil }
-        // The sizes of regular files only: opening a pipe or a FIFO here could disturb it.
         var total: Int? = 0
         for path in paths {
-            var info = stat()
-            let regular = path != "-" && stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-            total = regular ? total.map { $0 + Int(info.st_size) } : nil
+            let size = regularFileSize(path)
+            total = size.flatMap { size in total.map { $0 + size } }
         }
         return ProgressLine(total: total)
     }

@@ -2,12 +2,16 @@ import Foundation
 import Testing
 
 /// The catalogue of broken inputs: each gives exit 2 with one line naming the file, or a reject row.
-@Suite struct BadInputTests {
+@Suite final class BadInputTests {
+    /// Each test gets its own folder, removed when the test ends.
+    let folder: URL
+    init() throws { folder = try temporaryFolder() }
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
     let hukouHeader = "id,name,sex,birth_date,household_id,region_code,status\n"
     let row = "11010519491231002X,甲,2,1949-12-31,H,110105001001,normal\n"
 
     func verify(_ files: [(String, Data)], extra: [String] = []) throws -> (Outcome, URL) {
-        let folder = try temporaryFolder()
         var arguments = ["verify"]
         for (name, bytes) in files {
             let url = folder.appendingPathComponent(name)
@@ -50,7 +54,6 @@ import Testing
     }
 
     @Test func truncatedZstdExitsTwo() throws {
-        let folder = try temporaryFolder()
         let plain = folder.appendingPathComponent("h.csv")
         try Data((hukouHeader + String(repeating: row, count: 2000)).utf8).write(to: plain)
         let zstd = Process()
@@ -65,7 +68,6 @@ import Testing
     }
 
     @Test func anOutputFolderThatCannotBeWritten() throws {
-        let folder = try temporaryFolder()
         let blocker = folder.appendingPathComponent("file")
         try Data("x".utf8).write(to: blocker)
         let input = folder.appendingPathComponent("h.csv")
@@ -82,7 +84,6 @@ import Testing
     /// own runtime faults when a file-size limit is set, before sicha runs: not a finding about sicha.)
     @Test(.disabled(if: ProcessInfo.processInfo.environment["SICHA_SANITIZER"] == "thread"))
     func aFullDiskLeavesNoFinishedLookingOutput() throws {
-        let folder = try temporaryFolder()
         let input = folder.appendingPathComponent("h.csv")
         var text = hukouHeader
         for i in 0..<5000 { text += "1101051949123100\(String(format: "%02d", i % 100)),某,2,1949-12-31,H\(i),110105001001,normal\n" }
@@ -106,8 +107,7 @@ import Testing
 
     /// No ID number or name appears in anything the engine prints about a run.
     @Test func messagesHoldNoIDsOrNames() throws {
-        let out = try temporaryFolder()
-        let run = try sicha(["verify"] + corpusArguments + ["--out", out.path])
+        let run = try sicha(["verify"] + corpusArguments + ["--out", folder.appendingPathComponent("corpus").path])
         var printed = run.stdout + run.stderr
         let broken = try verify([("h.csv", Data((hukouHeader + row + "11010519491231002X,乙,2\n").utf8)), ("e.csv", Data())])
         printed += broken.0.stdout + broken.0.stderr

@@ -172,6 +172,26 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
         #expect(try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8).contains("\"file\": \"-\", \"rows_read\": 1"))
     }
 
+    /// An adult's duplicate hukou records are found by reading their lines again; a register on
+    /// standard input cannot be read again, and still gives both, as a file does.
+    @Test(arguments: [true, false])
+    func adultDuplicatesFromAFileOrStandardInput(stdin: Bool) throws {
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let text = "id,name,sex,birth_date,household_id,region_code,status\n"
+            + "11010519491231002X,甲,2,1949-12-31,H1,110105001001,normal\n"
+            + "110105194912310037,乙,1,1949-12-31,H1,110105001001,normal\n"
+            + "11010519491231002X,甲,2,1949-12-31,H2,110105001002,normal\n"
+        let file = out.appendingPathComponent("h.csv")
+        try Data(text.utf8).write(to: file)
+        let run = try sicha(["verify", "--hukou", stdin ? "-" : file.path, "--out", out.path, "--as-of", "2024-10-15"],
+                            stdin: stdin ? Data(text.utf8) : nil)
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try columns(out.appendingPathComponent("exceptions.csv"), 8).filter { $0.hasPrefix("DUPLICATE_ID,") }
+        #expect(rows.map { $0.split(separator: ",").last! } == ["2", "4"], "\(rows)")
+        #expect(rows.allSatisfy { $0.contains(",甲,110105001") })
+    }
+
     @Test(arguments: [
         (["verify", "--out", "/tmp/x"], "give at least one register"),
         (["verify", "--hukou", "a.csv", "--out", "/tmp/x", "--as-of", "2024-13-01"], "--as-of 2024-13-01 is not a date"),
