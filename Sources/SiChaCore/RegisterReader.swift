@@ -51,19 +51,6 @@ public struct FileExtract: Sendable {
 
     init(file: InputFile) { self.file = file }
 
-    /// Makes room for the records of `parts`, so that appending them does not grow storage twice.
-    mutating func reserve(for parts: [FileExtract]) {
-        func total(_ count: (FileExtract) -> Int) -> Int { parts.reduce(0) { $0 + count($1) } }
-        hukou.reserveCapacity(total { $0.hukou.count })
-        xueji.reserveCapacity(total { $0.xueji.count })
-        roster.reserveCapacity(total { $0.roster.count })
-        poverty.reserveCapacity(total { $0.poverty.count })
-        populationKeys.reserveCapacity(total { $0.populationKeys.count })
-        populationLines.reserveCapacity(total { $0.populationLines.count })
-        findings.reserveCapacity(total { $0.findings.count })
-        arena.reserve(total { $0.arena.bytes.count })
-    }
-
     /// Appends the extract of the next chunk of the same file, whose lines count from 1 after
     /// `linesBefore` lines; without `accounting`, only its records (a second pass over the file).
     mutating func append(_ next: FileExtract, linesBefore: Int = 0, accounting: Bool = true) {
@@ -93,6 +80,32 @@ public struct FileExtract: Sendable {
     }
 }
 
+/// The extracts of the files being read, each put together from its chunks in order.
+struct Assembly {
+    var extracts: [FileExtract]
+    /// Chunks that came in before the one that is next, by index.
+    var waiting: [[Int: FileExtract]]
+    var next: [Int]
+    /// Lines before the next chunk of each file.
+    var lines: [Int]
+
+    init(files: [InputFile]) {
+        extracts = files.map(FileExtract.init)
+        waiting = Array(repeating: [:], count: files.count)
+        next = Array(repeating: 0, count: files.count)
+        lines = Array(repeating: 0, count: files.count)
+    }
+
+    mutating func add(_ part: FileExtract, file n: Int, index: Int) {
+        waiting[n][index] = part
+        while let ready = waiting[n].removeValue(forKey: next[n]) {
+            extracts[n].append(ready, linesBefore: lines[n])
+            lines[n] += ready.lines
+            next[n] += 1
+        }
+    }
+}
+
 /// Reads register files into `FileExtract`s (四查 on each record as it goes).
 ///
 /// One thread decompresses and cuts each file into chunks at line ends; `threads` workers decode
@@ -115,13 +128,17 @@ public struct RegisterReader: Sendable {
 
     /// Reads `files` in order. Throws the first file that cannot be read.
     public func read(_ files: [InputFile], selection: HukouSelection = .all) throws(FileError) -> [FileExtract] {
-        let slots = Slots<[FileExtract?]>(Array(repeating: nil, count: files.count))
-        let chunks = Slots<[[FileExtract?]]>(Array(repeating: [], count: files.count))
-        let firstLines = Slots<[Int]>(Array(repeating: 1, count: files.count))
+        // Each file's chunks are appended to its extract in order on one serial queue as they
+        // come in, so that a finished chunk is not held beside the whole.
+        let assembly = Slots(Assembly(files: files))
+        let assembler = DispatchQueue(label: "sicha.assemble")
         let group = DispatchGroup()
         let inFlight = DispatchSemaphore(value: threads)
         let workers = DispatchQueue(label: "sicha.decode", attributes: .concurrent)
         defer { group.wait() }
+        @Sendable func deliver(_ n: Int, _ index: Int, _ part: FileExtract) {
+            assembler.async(group: group) { assembly.update { $0.add(part, file: n, index: index) } }
+        }
         for (n, file) in files.enumerated() {
             do throws(InputError) {
                 let source = try openInput(path: file.path, gb18030: gb18030)
@@ -130,11 +147,12 @@ public struct RegisterReader: Sendable {
                 if threads == 1 {
                     var out = FileExtract(file: file)
                     try consume(csv, layout, selection, into: &out)
-                    slots.update { $0[n] = out }
+                    deliver(n, 0, out)
                     continue
                 }
                 var pending = Array(csv.remainder.bytes)
                 let firstLine = csv.remainder.line
+                assembler.async(group: group) { assembly.update { $0.lines[n] = firstLine - 1 } }
                 var ended = false
                 var index = 0
                 while true {
@@ -147,7 +165,7 @@ public struct RegisterReader: Sendable {
                         var out = FileExtract(file: file)
                         try consume(tail, layout, selection, into: &out)
                         out.lines = tail.remainder.line - 1
-                        chunks.update { $0[n].append(out) }
+                        deliver(n, index, out)
                         break
                     }
                     var cutChunk = pending
@@ -155,7 +173,6 @@ public struct RegisterReader: Sendable {
                     cutChunk.removeLast(cutChunk.count - cut)
                     let chunk = cutChunk, chunkIndex = index
                     index += 1
-                    chunks.update { $0[n].append(nil) }
                     inFlight.wait()
                     workers.async(group: group) {
                         var out = FileExtract(file: file)
@@ -164,31 +181,16 @@ public struct RegisterReader: Sendable {
                             try? consume(reader, layout, selection, into: &out)
                             out.lines = reader.remainder.line - 1
                         }
-                        chunks.update { $0[n][chunkIndex] = out }
+                        deliver(n, chunkIndex, out)
                         inFlight.signal()
                     }
                 }
-                firstLines.update { $0[n] = firstLine }
             } catch {
                 throw FileError(path: file.path, error: error)
             }
         }
         group.wait()
-        return files.indices.map { n in
-            if let whole = slots.value[n] { return whole }
-            // Put the chunks together, releasing each as it is copied, into storage sized once.
-            var parts = chunks.value[n].map { $0! }
-            chunks.update { $0[n] = [] }
-            var out = FileExtract(file: files[n])
-            out.reserve(for: parts)
-            var line = firstLines.value[n] - 1
-            for i in parts.indices {
-                out.append(parts[i], linesBefore: line)
-                line += parts[i].lines
-                parts[i] = FileExtract(file: files[n])
-            }
-            return out
-        }
+        return assembly.value.extracts
     }
 
     /// Reads `file` again for the records that start on `lines` (ascending), decoding only those and

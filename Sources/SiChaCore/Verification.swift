@@ -269,10 +269,49 @@ struct PersonJoin {
         var sorted = Tables(hukou: [], xueji: [], roster: [], poverty: [])
         tables.update { swap(&sorted, &$0) }
         (hukou, xueji, roster, poverty) = (sorted.hukou, sorted.xueji, sorted.roster, sorted.poverty)
-        let (h, x, r, p) = (hukou, xueji, roster, poverty)
-        h.withUnsafeBufferPointer { h in x.withUnsafeBufferPointer { x in r.withUnsafeBufferPointer { r in p.withUnsafeBufferPointer { p in
-            walk(h, x, r, p)
-        } } } }
+        // The people are walked in parts of the ID range, several parts at once; the parts' results
+        // are put together in ID order.
+        let counts = [hukou.count, xueji.count, roster.count, poverty.count], most = counts.max()!
+        let partCount = threads > 1 && most > 4096 ? threads * 4 : 1
+        func quantiles<R: KeyedRecord>(_ t: [R]) -> [UInt64] { (1..<partCount).map { t[$0 * t.count / partCount].key } }
+        let keys = switch counts.firstIndex(of: most)! {
+        case 0: quantiles(hukou)
+        case 1: quantiles(xueji)
+        case 2: quantiles(roster)
+        default: quantiles(poverty)
+        }
+        let bounds = Set(keys).sorted() + [UInt64.max]
+        let parts = Slots([PersonJoin?](repeating: nil, count: bounds.count))
+        let whole = self
+        let walkPart: @Sendable (Int) -> Void = { n in
+            var part = whole
+            let low = n == 0 ? 0 : bounds[n - 1], high = bounds[n]
+            func range<R: KeyedRecord>(_ table: [R]) -> Range<Int> {
+                func first(_ key: UInt64) -> Int {
+                    var (lo, hi) = (0, table.count)
+                    while lo < hi { let mid = (lo + hi) / 2; if table[mid].key < key { lo = mid + 1 } else { hi = mid } }
+                    return lo
+                }
+                return first(low) ..< (high == .max ? table.count : first(high))
+            }
+            let (rh, rx, rr, rp) = (range(whole.hukou), range(whole.xueji), range(whole.roster), range(whole.poverty))
+            whole.hukou.withUnsafeBufferPointer { h in whole.xueji.withUnsafeBufferPointer { x in
+                whole.roster.withUnsafeBufferPointer { r in whole.poverty.withUnsafeBufferPointer { p in
+                    part.walk(Slice(rebasing: h[rh]), Slice(rebasing: x[rx]), Slice(rebasing: r[rr]), Slice(rebasing: p[rp]))
+                } }
+            } }
+            parts.update { $0[n] = part }
+        }
+        if bounds.count > 1 {
+            DispatchQueue.concurrentPerform(iterations: bounds.count, execute: walkPart)
+        } else {
+            walkPart(0)
+        }
+        for part in parts.value {
+            findings += part!.findings
+            cases += part!.cases
+            children += part!.children
+        }
     }
 
     private mutating func walk(_ h: Slice<HukouRecord>, _ x: Slice<XuejiRecord>, _ r: Slice<RosterRecord>, _ p: Slice<PovertyRecord>) {
