@@ -121,7 +121,7 @@ struct RecordDecoder {
         guard let status = XuejiStatus.parse(field(C.status.rawValue)) else { return "unreadable status" }
         guard let grade = Codebook.grade(field(C.grade.rawValue)) else { return "unreadable grade" }
         let school = field(C.schoolCode.rawValue).trimmingSpaces()
-        let noted = Self.number(school).map { !notedSchools.insert($0) } ?? false
+        let noted = TextRef.digits(school).map { !notedSchools.insert($0) } ?? false
         if !noted {
             let code = String(decoding: school, as: UTF8.self)
             if out.schoolRegions[code] == nil { out.schoolRegions[code] = string(C.schoolRegionCode.rawValue) }
@@ -134,17 +134,6 @@ struct RecordDecoder {
                                      name: out.arena.add(field(C.name.rawValue)), school: out.arena.add(school),
                                      region: out.arena.add(field(C.schoolRegionCode.rawValue))))
         return nil
-    }
-
-    /// A code of 1 to 17 ASCII digits as a nonzero number that also encodes its length; nil otherwise.
-    private static func number(_ code: UnsafeRawBufferPointer) -> UInt64? {
-        guard (1...17).contains(code.count) else { return nil }
-        var value: UInt64 = 0
-        for byte in code {
-            guard byte &- 0x30 < 10 else { return nil }
-            value = value * 10 + UInt64(byte &- 0x30)
-        }
-        return value | UInt64(code.count) << 57
     }
 
     private func decodeRoster(into out: inout FileExtract) -> String? {

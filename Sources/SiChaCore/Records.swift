@@ -8,14 +8,32 @@ public struct Location: Hashable, Comparable, Sendable {
     public static func < (a: Location, b: Location) -> Bool { a.packed < b.packed }
 }
 
-/// A field's bytes kept in the text arena of the file it came from.
+/// A field's text: kept in the text arena of the file it came from or, for a code of 1 to 17
+/// digits (region, school and household codes: most of the text of the registers), held in the
+/// reference itself.
 public struct TextRef: Sendable {
     static let offsetShift: UInt64 = 21
+    static let inline: UInt64 = 1 << 63
     let packed: UInt64
     init(packed: UInt64) { self.packed = packed }
     init(offset: Int, count: Int) { packed = UInt64(offset) << TextRef.offsetShift | UInt64(count) }
+    var isInline: Bool { packed & TextRef.inline != 0 }
     var offset: Int { Int(packed >> TextRef.offsetShift) }
     var count: Int { Int(packed & (1 << 21 - 1)) }
+
+    /// The same text after `bytes` more bytes were put in front of its arena.
+    func moved(by bytes: Int) -> TextRef { isInline ? self : TextRef(packed: packed + UInt64(bytes) << TextRef.offsetShift) }
+
+    /// 1 to 17 ASCII digits as their value and count, packed (never 0); nil for anything else.
+    static func digits(_ text: UnsafeRawBufferPointer) -> UInt64? {
+        guard (1...17).contains(text.count) else { return nil }
+        var value: UInt64 = 0
+        for byte in text {
+            guard byte &- 0x30 < 10 else { return nil }
+            value = value * 10 + UInt64(byte &- 0x30)
+        }
+        return value | UInt64(text.count) << 57
+    }
 }
 
 /// The text fields of one file's records, stored once, end to end.
@@ -24,6 +42,7 @@ public struct TextArena: Sendable {
 
     mutating func add(_ field: UnsafeRawBufferPointer) -> TextRef {
         let f = field.trimmingSpaces()
+        if let code = TextRef.digits(f) { return TextRef(packed: TextRef.inline | code) }
         let ref = TextRef(offset: bytes.count, count: f.count)
         bytes.append(contentsOf: f)
         return ref
@@ -31,18 +50,29 @@ public struct TextArena: Sendable {
 
     mutating func append(_ other: TextArena) { bytes += other.bytes }
 
-    mutating func reserve(_ count: Int) { bytes.reserveCapacity(count) }
-
     func withBytes<R>(_ ref: TextRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[ref.offset ..< ref.offset + ref.count])) }
+        guard ref.isInline else {
+            return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[ref.offset ..< ref.offset + ref.count])) }
+        }
+        let count = Int(ref.packed >> 57 & 31)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { digits in
+            var value = ref.packed & (1 << 57 - 1)
+            for i in (0..<count).reversed() {
+                digits[i] = UInt8(value % 10) + 0x30
+                value /= 10
+            }
+            return body(UnsafeRawBufferPointer(digits))
+        }
     }
 
     public func string(_ ref: TextRef) -> String {
-        String(decoding: bytes[ref.offset ..< ref.offset + ref.count], as: UTF8.self)
+        withBytes(ref) { String(decoding: $0, as: UTF8.self) }
     }
 
     func equal(_ a: TextRef, _ other: TextArena, _ b: TextRef) -> Bool {
-        bytes[a.offset ..< a.offset + a.count].elementsEqual(other.bytes[b.offset ..< b.offset + b.count])
+        // A text is inline exactly when it is a short code, so an inline text equals only the same inline text.
+        if a.isInline || b.isInline { return a.packed == b.packed }
+        return bytes[a.offset ..< a.offset + a.count].elementsEqual(other.bytes[b.offset ..< b.offset + b.count])
     }
 }
 

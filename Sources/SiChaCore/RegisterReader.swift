@@ -64,8 +64,8 @@ public struct FileExtract: Sendable {
             populationKeys += next.populationKeys
             populationLines += next.populationLines.map { $0 + UInt32(linesBefore) }
         }
-        let shift = UInt64(arena.bytes.count) << TextRef.offsetShift
-        func moved(_ r: TextRef) -> TextRef { TextRef(packed: r.packed + shift) }
+        let shift = arena.bytes.count
+        func moved(_ r: TextRef) -> TextRef { r.moved(by: shift) }
         hukou += next.hukou.map { var r = $0; r.location = at(r.location); r.name = moved(r.name); r.region = moved(r.region); return r }
         xueji += next.xueji.map {
             var r = $0; r.location = at(r.location); r.name = moved(r.name); r.school = moved(r.school); r.region = moved(r.region); return r

@@ -250,7 +250,7 @@ struct PersonJoin {
         @Sendable func sort<R: KeyedRecord>(_ table: WritableKeyPath<Tables, [R]> & Sendable) {
             var t: [R] = []
             tables.update { swap(&t, &$0[keyPath: table]) }
-            t.sort { $0.key != $1.key ? $0.key < $1.key : $0.location < $1.location }
+            sortByKey(&t)
             tables.update { swap(&t, &$0[keyPath: table]) }
         }
         @Sendable func sort(_ i: Int) {
@@ -307,7 +307,11 @@ struct PersonJoin {
         } else {
             walkPart(0)
         }
-        for part in parts.value {
+        // Each part is released as it is copied, so that the children (millions) are not held twice.
+        children.reserveCapacity(parts.value.reduce(0) { $0 + $1!.children.count })
+        for n in bounds.indices {
+            var part: PersonJoin?
+            parts.update { swap(&part, &$0[n]) }
             findings += part!.findings
             cases += part!.cases
             children += part!.children

@@ -1,0 +1,75 @@
+/// Sorts a table by ID, then record order, in place.
+///
+/// The standard library's sort takes a buffer of half the table, which for a province's four tables
+/// sorted at once is hundreds of MiB more at the moment memory peaks. This is an introsort without
+/// any buffer: quicksort around a median of three, heapsort past a depth limit (so the time stays
+/// n log n), insertion sort for short runs. Records are never equal (their locations differ), so
+/// the order is the same as a stable sort's.
+func sortByKey<R: KeyedRecord>(_ table: inout [R], depthLimit: Int? = nil) {
+    table.withUnsafeMutableBufferPointer { t in
+        introsort(t, 0, t.count, depth: depthLimit ?? 2 * (Int.bitWidth - t.count.leadingZeroBitCount))
+    }
+}
+
+@inline(__always)
+private func precedes<R: KeyedRecord>(_ a: R, _ b: R) -> Bool {
+    a.key != b.key ? a.key < b.key : a.location < b.location
+}
+
+private func introsort<R: KeyedRecord>(_ t: UnsafeMutableBufferPointer<R>, _ low: Int, _ high: Int, depth: Int) {
+    var lo = low, hi = high, depth = depth
+    while hi - lo > 16 {
+        if depth == 0 { return heapsort(t, lo, hi) }
+        depth -= 1
+        let mid = lo + (hi - 1 - lo) / 2
+        if precedes(t[mid], t[lo]) { t.swapAt(mid, lo) }
+        if precedes(t[hi - 1], t[lo]) { t.swapAt(hi - 1, lo) }
+        if precedes(t[hi - 1], t[mid]) { t.swapAt(hi - 1, mid) }
+        // Hoare's partition around the median: [lo, j] ≤ pivot ≤ [j + 1, hi).
+        let pivot = t[mid]
+        var i = lo - 1, j = hi
+        while true {
+            repeat { i += 1 } while precedes(t[i], pivot)
+            repeat { j -= 1 } while precedes(pivot, t[j])
+            if i >= j { break }
+            t.swapAt(i, j)
+        }
+        // Recurse into the smaller side, loop on the larger.
+        if j + 1 - lo < hi - j - 1 {
+            introsort(t, lo, j + 1, depth: depth)
+            lo = j + 1
+        } else {
+            introsort(t, j + 1, hi, depth: depth)
+            hi = j + 1
+        }
+    }
+    guard hi - lo > 1 else { return }
+    for i in lo + 1 ..< hi {
+        let item = t[i]
+        var j = i
+        while j > lo && precedes(item, t[j - 1]) {
+            t[j] = t[j - 1]
+            j -= 1
+        }
+        t[j] = item
+    }
+}
+
+private func heapsort<R: KeyedRecord>(_ t: UnsafeMutableBufferPointer<R>, _ lo: Int, _ hi: Int) {
+    func sift(_ start: Int, _ end: Int) {
+        var root = start
+        while 2 * root + 1 < end {
+            var child = 2 * root + 1
+            if child + 1 < end && precedes(t[lo + child], t[lo + child + 1]) { child += 1 }
+            if !precedes(t[lo + root], t[lo + child]) { return }
+            t.swapAt(lo + root, lo + child)
+            root = child
+        }
+    }
+    let n = hi - lo
+    for start in stride(from: n / 2 - 1, through: 0, by: -1) { sift(start, n) }
+    for end in stride(from: n - 1, to: 0, by: -1) {
+        t.swapAt(lo, lo + end)
+        sift(0, end)
+    }
+}

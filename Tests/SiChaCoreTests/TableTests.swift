@@ -1,0 +1,93 @@
+import Foundation
+import SiChaGenerate
+import Testing
+@testable import SiChaCore
+
+@Suite struct KeySetTests {
+    /// Membership agrees with `Set` through growth, duplicates, and after a summary is made; an
+    /// insert after `summarize()` is still found.
+    @Test func agreesWithASet() {
+        var random = SeededRandom(seed: 7)
+        var keys = KeySet(capacity: 4)
+        var reference = Set<UInt64>()
+        for _ in 0..<50_000 {
+            // Keys shaped like packed IDs, with many repeats.
+            let key = 1 + random.next() % 80_000 * 1_000_003
+            #expect(keys.insert(key) == reference.insert(key).inserted)
+        }
+        #expect(keys.count == reference.count)
+        keys.summarize()
+        var absent = 0, passed = 0
+        for _ in 0..<200_000 {
+            let key = 1 + random.next() % 160_000 * 1_000_003
+            #expect(keys.contains(key) == reference.contains(key))
+            if !reference.contains(key) {
+                absent += 1
+                if keys.mayContain(key) { passed += 1 }
+            }
+        }
+        // The summary answers nearly all misses by itself (16 bits a key: about 2% get through).
+        #expect(absent > 50_000 && passed * 20 < absent, "\(passed) of \(absent)")
+        let late: UInt64 = 999_999_999_999
+        #expect(!keys.contains(late))
+        keys.insert(late)
+        #expect(keys.contains(late))
+    }
+}
+
+@Suite struct RepeatedKeysTests {
+    /// `repeated(in:threads:)` finds exactly the keys counted more than once, whether the repeats are
+    /// within one list or across lists, for any thread count.
+    @Test(arguments: [1, 3])
+    func findsExactlyTheKeysSeenTwice(threads: Int) {
+        var random = SeededRandom(seed: 11)
+        let lists = (0..<3).map { _ in (0..<20_000).map { _ in 1 + random.next() % 40_000 * 7_919 } }
+        var counts: [UInt64: Int] = [:]
+        for list in lists { for key in list { counts[key, default: 0] += 1 } }
+        let repeated = KeySet.repeated(in: lists, threads: threads)
+        let expected = counts.filter { $0.value > 1 }.keys
+        #expect(repeated.count == expected.count && expected.count > 1000)
+        for (key, n) in counts { #expect(repeated.contains(key) == (n > 1)) }
+        #expect(KeySet.repeated(in: [], threads: threads).count == 0)
+    }
+}
+
+@Suite struct TableSortTests {
+    struct Row: KeyedRecord { var key: UInt64; var location: Location }
+
+    /// The in-place sort gives the order of the standard library's sort by (key, location), on
+    /// random tables with many equal keys, on sorted and reversed tables, and through its heapsort.
+    @Test(arguments: [nil, 0, 3] as [Int?])
+    func ordersLikeTheStandardSort(depthLimit: Int?) {
+        var random = SeededRandom(seed: 5)
+        for count in [0, 1, 2, 17, 100, 5000] {
+            let rows = (0..<count).map { i in Row(key: 1 + random.next() % UInt64(max(1, count / 4)), location: Location(file: Int(random.next() % 3), line: i)) }
+            let expected = rows.sorted { $0.key != $1.key ? $0.key < $1.key : $0.location < $1.location }
+            for input in [rows, expected, expected.reversed()] {
+                var table = input
+                sortByKey(&table, depthLimit: depthLimit)
+                #expect(table.map(\.key) == expected.map(\.key) && table.map(\.location) == expected.map(\.location))
+            }
+        }
+    }
+}
+
+@Suite struct TextArenaTests {
+    /// Codes of 1 to 17 digits live in the reference (leading zeros kept), other text in the arena;
+    /// either reads back as written, trimmed, and compares equal only to the same text.
+    @Test func codesAreHeldInTheReference() {
+        var arena = TextArena(), other = TextArena()
+        let texts = ["530102007206", "007", "12345678901234567", "123456789012345678", "张三", " 0 ", "", "53010A"]
+        let refs = texts.map { t in Array(t.utf8).withUnsafeBytes { arena.add($0) } }
+        let again = texts.map { t in Array(t.utf8).withUnsafeBytes { other.add($0) } }
+        #expect(refs.map(arena.string) == texts.map { $0.trimmingCharacters(in: .whitespaces) })
+        #expect(refs.map(\.isInline) == [true, true, true, false, false, true, false, false])
+        #expect(arena.bytes.count == "123456789012345678张三53010A".utf8.count)
+        for i in texts.indices {
+            for j in texts.indices { #expect(arena.equal(refs[i], other, again[j]) == (i == j), "\(texts[i]) \(texts[j])") }
+        }
+        // Moved along with its arena when files' parts are joined; a code stays as it is.
+        #expect(refs[0].moved(by: 100).packed == refs[0].packed)
+        #expect(refs[3].moved(by: 100).offset == refs[3].offset + 100)
+    }
+}
