@@ -108,8 +108,8 @@ struct RecordDecoder {
         case .only(let keys):
             if !keys.contains(id.key) { return nil }
         }
-        out.hukou.append(HukouRecord(key: id.key, location: location, status: status, stated: stated,
-                                     name: out.arena.add(field(C.name.rawValue)), region: out.arena.add(field(C.regionCode.rawValue))))
+        out.hukou.append(HukouRecord(key: id.key, location: location, name: out.arena.add(field(C.name.rawValue)),
+                                     region: out.arena.add(field(C.regionCode.rawValue)), stated: stated, status: status))
         return nil
     }
 
@@ -129,10 +129,9 @@ struct RecordDecoder {
         guard let (id, stated) = identify(C.id.rawValue, name: C.name.rawValue, region: C.schoolRegionCode.rawValue,
                                           school: C.schoolCode.rawValue, stated: (C.sex.rawValue, C.birthDate.rawValue),
                                           into: &out) else { return nil }
-        out.xueji.append(XuejiRecord(key: id.key, location: location, status: status, grade: grade,
-                                     returned: Codebook.flag(field(C.returned.rawValue)), stated: stated,
-                                     name: out.arena.add(field(C.name.rawValue)), school: out.arena.add(school),
-                                     region: out.arena.add(field(C.schoolRegionCode.rawValue))))
+        out.xueji.append(XuejiRecord(key: id.key, location: location, name: out.arena.add(field(C.name.rawValue)),
+                                     school: out.arena.add(school), region: out.arena.add(field(C.schoolRegionCode.rawValue)),
+                                     stated: stated, status: status, grade: grade, returned: Codebook.flag(field(C.returned.rawValue))))
         return nil
     }
 
@@ -148,8 +147,9 @@ struct RecordDecoder {
                                         school: C.schoolCode.rawValue, detail))
         }
         if let id {
-            out.roster.append(RosterRecord(key: id.key, location: location, grade: grade, daysExpected: expected, daysAbsent: absent,
-                                           name: out.arena.add(field(C.name.rawValue)), school: out.arena.add(field(C.schoolCode.rawValue))))
+            out.roster.append(RosterRecord(key: id.key, location: location, name: out.arena.add(field(C.name.rawValue)),
+                                           school: out.arena.add(field(C.schoolCode.rawValue)), daysExpected: expected,
+                                           daysAbsent: absent, grade: grade))
         }
         return nil
     }
@@ -162,9 +162,9 @@ struct RecordDecoder {
         for (column, group) in PovertyColumn.groups where Codebook.flag(field(column.rawValue)) { groups.insert(group) }
         guard let (id, _) = identify(C.id.rawValue, name: C.name.rawValue, region: C.regionCode.rawValue, school: nil,
                                      stated: nil, into: &out) else { return nil }
-        out.poverty.append(PovertyRecord(key: id.key, location: location, category: category, groups: groups,
-                                         household: out.arena.add(field(C.householdID.rawValue)),
-                                         name: out.arena.add(field(C.name.rawValue)), region: out.arena.add(field(C.regionCode.rawValue))))
+        out.poverty.append(PovertyRecord(key: id.key, location: location, household: out.arena.add(field(C.householdID.rawValue)),
+                                         name: out.arena.add(field(C.name.rawValue)), region: out.arena.add(field(C.regionCode.rawValue)),
+                                         category: category, groups: groups))
         return nil
     }
 }

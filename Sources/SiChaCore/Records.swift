@@ -78,53 +78,61 @@ public struct TextArena: Sendable {
 
 /// What a record says of sex and birth date in its own columns (0 where empty or unreadable).
 public struct StatedIdentity: Sendable {
-    var sex: UInt8
     var birth: Int32
+    var sex: UInt8
+
+    init(sex: UInt8, birth: Int32) {
+        self.birth = birth
+        self.sex = sex
+    }
 }
+
+// The records' fields are ordered largest first, so that the small ones share the last word:
+// a province holds tens of millions of them.
 
 /// A 户籍 record with a valid ID.
 public struct HukouRecord: Sendable {
     public var key: UInt64
     public var location: Location
-    public var status: HukouStatus
-    var stated: StatedIdentity
     var name: TextRef
     var region: TextRef
+    var stated: StatedIdentity
+    public var status: HukouStatus
 }
 
 /// A 学籍 record with a valid ID.
 public struct XuejiRecord: Sendable {
     public var key: UInt64
     public var location: Location
-    public var status: XuejiStatus
-    public var grade: UInt8
-    public var returned: Bool
-    var stated: StatedIdentity
     var name: TextRef
     var school: TextRef
     var region: TextRef
+    var stated: StatedIdentity
+    public var status: XuejiStatus
+    public var grade: UInt8
+    public var returned: Bool
 }
 
 /// A 在校生 roster row with a valid ID.
 public struct RosterRecord: Sendable {
     public var key: UInt64
     public var location: Location
-    public var grade: UInt8
-    public var daysExpected: Int32
-    public var daysAbsent: Int32
     var name: TextRef
     var school: TextRef
+    public var daysExpected: Int32
+    public var daysAbsent: Int32
+    public var grade: UInt8
 }
 
 /// A member of a household on the poverty register, with a valid ID.
 public struct PovertyRecord: Sendable {
     public var key: UInt64
     public var location: Location
-    public var category: PovertyCategory
-    public var groups: SpecialGroups
     var household: TextRef
     var name: TextRef
     var region: TextRef
+    public var category: PovertyCategory
+    public var groups: SpecialGroups
 }
 
 /// A keyed record, so that the join can treat the four tables alike.

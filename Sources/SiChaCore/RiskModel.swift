@@ -225,15 +225,27 @@ public struct RecordText: Sendable {
     static let none = RecordText(file: -1, ref: TextRef(offset: 0, count: 0))
 }
 
-/// One school-age child as the ledgers list them.
+/// One school-age child as the ledgers list them. Small: a province has millions of these.
 public struct InScopeChild: Sendable {
     public var id: IDNumber
+    private let nameRef, regionRef, schoolRef: TextRef
+    /// The files of the three texts, plus 1 (0: no text).
+    private let nameFile, regionFile, schoolFile: UInt16
     public var status: ChildStatus
     public var level: RiskLevel?
-    /// Small types: a province has millions of these.
     public var score: UInt8?
     public var grade: UInt8?
-    public var name: RecordText
-    public var region: RecordText
-    public var school: RecordText
+
+    init(id: IDNumber, status: ChildStatus, grade: UInt8?, name: RecordText, region: RecordText, school: RecordText) {
+        self.id = id
+        self.status = status
+        self.grade = grade
+        (nameRef, regionRef, schoolRef) = (name.ref, region.ref, school.ref)
+        func file(_ t: RecordText) -> UInt16 { UInt16(t.file + 1) }
+        (nameFile, regionFile, schoolFile) = (file(name), file(region), file(school))
+    }
+
+    public var name: RecordText { RecordText(file: Int32(nameFile) - 1, ref: nameRef) }
+    public var region: RecordText { RecordText(file: Int32(regionFile) - 1, ref: regionRef) }
+    public var school: RecordText { RecordText(file: Int32(schoolFile) - 1, ref: schoolRef) }
 }
