@@ -111,6 +111,7 @@ public struct Verifier: Sendable {
         var hukou = try reader.read(hukouFiles.filter { regularFileSize($0.path) != nil },
                                     selection: .population(interesting: interesting, scope: scope))
         hukou += try reader.read(streams)
+        interesting = KeySet()
         trace?("read hukou")
         let twice = KeySet.repeated(in: hukou.map(\.populationKeys), threads: threads)
         trace?("find duplicate keys")
