@@ -97,39 +97,52 @@ public struct KeySet: Sendable {
 }
 
 extension KeySet {
-    /// The keys that occur more than once across `lists`. The keys are first spread by hash into
-    /// parts small enough for a table that stays in cache, and the parts are checked on `threads`
-    /// threads: one table over all the keys would miss the cache on nearly every insert.
-    public static func repeated(in lists: [[UInt64]], threads: Int) -> KeySet {
-        let partBits = 8, parts = 1 << partBits
+    /// The keys that occur more than once across `lists`. The keys are spread by hash into parts
+    /// small enough for a table that stays in cache, and the parts are checked on `threads` threads:
+    /// one table over all the keys would miss the cache on nearly every insert. At most `atOnce`
+    /// keys are copied into parts at a time (the lists are read once more for each such pass).
+    public static func repeated(in lists: [[UInt64]], threads: Int, atOnce: Int = 8 << 20) -> KeySet {
+        let partBits = 8, parts = 1 << partBits, threads = max(1, threads)
         @inline(__always) func part(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0xC2B2_AE3D_27D4_EB4F) >> (64 - partBits)) }
-        var starts = [Int](repeating: 0, count: parts + 1)
-        for list in lists { for key in list { starts[part(key) + 1] += 1 } }
-        for p in 0..<parts { starts[p + 1] += starts[p] }
-        var next = starts
-        let total = starts[parts]
-        let spread = [UInt64](unsafeUninitializedCapacity: total) { buffer, count in
-            for list in lists {
-                for key in list {
-                    let p = part(key)
-                    buffer[next[p]] = key
-                    next[p] += 1
+        var counts = [Int](repeating: 0, count: parts)
+        for list in lists { for key in list { counts[part(key)] += 1 } }
+        var result = KeySet()
+        var first = 0
+        while first < parts {
+            // This pass takes parts first..<last: as many as hold at most `atOnce` keys, and at least one.
+            var last = first + 1, size = counts[first]
+            while last < parts && size + counts[last] <= atOnce {
+                size += counts[last]
+                last += 1
+            }
+            var starts = [0]
+            for p in first..<last { starts.append(starts.last! + counts[p]) }
+            var next = starts
+            let (from, to) = (first, last)
+            let spread = [UInt64](unsafeUninitializedCapacity: size) { buffer, count in
+                for list in lists {
+                    for key in list {
+                        let p = part(key)
+                        guard p >= from && p < to else { continue }
+                        buffer[next[p - from]] = key
+                        next[p - from] += 1
+                    }
+                }
+                count = size
+            }
+            let found = Slots([[UInt64]](repeating: [], count: to - from))
+            let bounds = starts
+            DispatchQueue.concurrentPerform(iterations: min(threads, to - from)) { t in
+                for p in stride(from: t, to: to - from, by: threads) {
+                    var seen = KeySet(capacity: bounds[p + 1] - bounds[p])
+                    var again: [UInt64] = []
+                    for i in bounds[p] ..< bounds[p + 1] where !seen.insert(spread[i]) { again.append(spread[i]) }
+                    found.update { $0[p] = again }
                 }
             }
-            count = total
+            for keys in found.value { for key in keys { result.insert(key) } }
+            first = last
         }
-        let found = Slots([[UInt64]](repeating: [], count: parts))
-        let bounds = starts
-        DispatchQueue.concurrentPerform(iterations: max(1, threads)) { t in
-            for p in stride(from: t, to: parts, by: max(1, threads)) {
-                var seen = KeySet(capacity: bounds[p + 1] - bounds[p])
-                var again: [UInt64] = []
-                for i in bounds[p] ..< bounds[p + 1] where !seen.insert(spread[i]) { again.append(spread[i]) }
-                found.update { $0[p] = again }
-            }
-        }
-        var result = KeySet()
-        for keys in found.value { for key in keys { result.insert(key) } }
         return result
     }
 }

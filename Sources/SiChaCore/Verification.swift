@@ -126,6 +126,7 @@ public struct Verifier: Sendable {
         }
         trace?("hukou duplicates (\(twice.count) keys read again)")
         extracts += hukou
+        hukou = []  // The join takes the records out of `extracts`: no second reference may keep them.
         extracts.sort { $0.file.index < $1.file.index }
         let result = join(&extracts, given: Set(files.map(\.dataset)))
         trace?("join")
@@ -136,7 +137,7 @@ public struct Verifier: Sendable {
     /// `extracts` so that they are not held twice.
     func join(_ extracts: inout [FileExtract], given: Set<Dataset>) -> Verification {
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts)
-        join.run(threads: threads)
+        join.run(threads: threads, trace: trace)
         // Move the join's findings (usually the most) instead of copying them, then add the readers'.
         var findings = join.findings
         join.findings = []
@@ -244,7 +245,7 @@ struct PersonJoin {
     }
 
     /// Sorts the four tables by ID and record order (each on its own thread when `threads` > 1), then walks them.
-    mutating func run(threads: Int) {
+    mutating func run(threads: Int, trace: (@Sendable (String) -> Void)? = nil) {
         let tables = Slots(Tables(hukou: hukou, xueji: xueji, roster: roster, poverty: poverty))
         (hukou, xueji, roster, poverty) = ([], [], [], [])
         // Takes one table out, sorts it outside the lock, puts it back.
@@ -270,6 +271,7 @@ struct PersonJoin {
         var sorted = Tables(hukou: [], xueji: [], roster: [], poverty: [])
         tables.update { swap(&sorted, &$0) }
         (hukou, xueji, roster, poverty) = (sorted.hukou, sorted.xueji, sorted.roster, sorted.poverty)
+        trace?("sort the registers by ID")
         // The people are walked in parts of the ID range, several parts at once; the parts' results
         // are put together in ID order.
         let counts = [hukou.count, xueji.count, roster.count, poverty.count], most = counts.max()!
@@ -308,6 +310,7 @@ struct PersonJoin {
         } else {
             walkPart(0)
         }
+        trace?("walk the people")
         // Each part is released as it is copied, so that the children (millions) are not held twice.
         children.reserveCapacity(parts.value.reduce(0) { $0 + $1!.children.count })
         for n in bounds.indices {
@@ -317,6 +320,7 @@ struct PersonJoin {
             cases += part!.cases
             children += part!.children
         }
+        trace?("put the parts together")
     }
 
     private mutating func walk(_ h: Slice<HukouRecord>, _ x: Slice<XuejiRecord>, _ r: Slice<RosterRecord>, _ p: Slice<PovertyRecord>) {

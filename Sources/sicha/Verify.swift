@@ -139,11 +139,22 @@ final class Trace: @unchecked Sendable {
         return usage.ru_maxrss >> 10
     }
 
+    /// Resident memory now (the second number of /proc/self/statm, in pages).
+    static func memory() -> String {
+        var text = [CChar](repeating: 0, count: 128)
+        guard let f = fopen("/proc/self/statm", "r") else { return "" }
+        defer { fclose(f) }
+        guard fgets(&text, 128, f) != nil else { return "" }
+        let fields = String(cString: text).split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return "" }
+        return "now \((pages * Int(sysconf(Int32(_SC_PAGESIZE)))) >> 20) MiB"
+    }
+
     func mark(_ phase: String) {
         let now = Trace.now()
         let ms = Int(((now - last) * 1000).rounded())
         last = now
-        printError("trace: \(phase): \(ms) ms, peak \(Trace.peakMiB()) MiB")
+        printError("trace: \(phase): \(ms) ms, peak \(Trace.peakMiB()) MiB, \(Trace.memory())")
     }
 }
 

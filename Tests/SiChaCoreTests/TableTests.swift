@@ -38,17 +38,17 @@ import Testing
 @Suite struct RepeatedKeysTests {
     /// `repeated(in:threads:)` finds exactly the keys counted more than once, whether the repeats are
     /// within one list or across lists, for any thread count.
-    @Test(arguments: [1, 3])
-    func findsExactlyTheKeysSeenTwice(threads: Int) {
+    @Test(arguments: [(1, 8 << 20), (3, 8 << 20), (2, 1000)])
+    func findsExactlyTheKeysSeenTwice(threads: Int, atOnce: Int) {
         var random = SeededRandom(seed: 11)
         let lists = (0..<3).map { _ in (0..<20_000).map { _ in 1 + random.next() % 40_000 * 7_919 } }
         var counts: [UInt64: Int] = [:]
         for list in lists { for key in list { counts[key, default: 0] += 1 } }
-        let repeated = KeySet.repeated(in: lists, threads: threads)
+        let repeated = KeySet.repeated(in: lists, threads: threads, atOnce: atOnce)
         let expected = counts.filter { $0.value > 1 }.keys
         #expect(repeated.count == expected.count && expected.count > 1000)
         for (key, n) in counts { #expect(repeated.contains(key) == (n > 1)) }
-        #expect(KeySet.repeated(in: [], threads: threads).count == 0)
+        #expect(KeySet.repeated(in: [], threads: threads, atOnce: atOnce).count == 0)
     }
 }
 
