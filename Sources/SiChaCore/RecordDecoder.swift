@@ -13,6 +13,11 @@ struct RecordDecoder {
     private let mustHaveValue: [Int]
     /// Schools whose region is already noted (codes of up to 17 digits, as numbers).
     private var notedSchools = KeySet()
+    /// Hukou records of people not of school age (`.population`), not yet known to be wanted:
+    /// they are looked up together every few thousand rows, so that the cache misses of the
+    /// lookups overlap instead of stalling each row. Their text waits in `adultText`.
+    private var adults: [HukouRecord] = []
+    private var adultText = TextArena()
 
     init(csv: CSVReader, layout: Layout, parameters: RunParameters, selection: HukouSelection) {
         self.csv = csv
@@ -85,7 +90,7 @@ struct RecordDecoder {
         }
     }
 
-    private func decodeHukou(into out: inout FileExtract) -> String? {
+    private mutating func decodeHukou(into out: inout FileExtract) -> String? {
         typealias C = HukouColumn
         if case .only(let keys) = selection {
             // A second pass looks for a few people: skip everyone else before decoding anything.
@@ -97,12 +102,11 @@ struct RecordDecoder {
                                           stated: (C.sex.rawValue, C.birthDate.rawValue), into: &out) else { return nil }
         switch selection {
         case .all: break
-        case .population(let interesting, let scope):
-            if !scope.contains(id.birthDate.packed) && !interesting.contains(id.key) {
-                if status == .normal {
-                    out.populationKeys.append(id.key)
-                    out.populationLines.append(UInt32(truncatingIfNeeded: csv.line))
-                }
+        case .population(_, let scope):
+            if !scope.contains(id.birthDate.packed) {
+                adults.append(HukouRecord(key: id.key, location: location, name: adultText.add(field(C.name.rawValue)),
+                                          region: adultText.add(field(C.regionCode.rawValue)), stated: stated, status: status))
+                if adults.count == 4096 { finish(into: &out) }
                 return nil
             }
         case .only(let keys):
@@ -111,6 +115,25 @@ struct RecordDecoder {
         out.hukou.append(HukouRecord(key: id.key, location: location, name: out.arena.add(field(C.name.rawValue)),
                                      region: out.arena.add(field(C.regionCode.rawValue)), stated: stated, status: status))
         return nil
+    }
+
+    /// Sorts out the adults read so far: those the other registers name are kept in full, of the
+    /// rest only the key and line of `normal` records. Called every few thousand rows and at the end.
+    mutating func finish(into out: inout FileExtract) {
+        guard case .population(let interesting, _) = selection, !adults.isEmpty else { return }
+        let wanted = adults.map { interesting.contains($0.key) }
+        for (i, var r) in adults.enumerated() {
+            if wanted[i] {
+                r.name = adultText.withBytes(r.name) { out.arena.add($0) }
+                r.region = adultText.withBytes(r.region) { out.arena.add($0) }
+                out.hukou.append(r)
+            } else if r.status == .normal {
+                out.populationKeys.append(r.key)
+                out.populationLines.append(UInt32(truncatingIfNeeded: r.location.line))
+            }
+        }
+        adults.removeAll(keepingCapacity: true)
+        adultText.removeAll()
     }
 
     private mutating func decodeXueji(into out: inout FileExtract) -> String? {

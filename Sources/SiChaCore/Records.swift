@@ -50,6 +50,8 @@ public struct TextArena: Sendable {
 
     mutating func append(_ other: TextArena) { bytes += other.bytes }
 
+    mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
     func withBytes<R>(_ ref: TextRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         guard ref.isInline else {
             return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[ref.offset ..< ref.offset + ref.count])) }

@@ -266,6 +266,7 @@ public struct RegisterReader: Sendable {
                 out.rejects.append(Reject(dataset: file.dataset, location: decoder.location, reason: problem, raw: TextCheck.excerpt(csv.raw)))
             }
         }
+        decoder.finish(into: &out)
     }
 }
 
