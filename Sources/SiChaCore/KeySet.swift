@@ -96,54 +96,72 @@ public struct KeySet: Sendable {
     }
 }
 
-extension KeySet {
-    /// The keys that occur more than once across `lists`. The keys are spread by hash into parts
-    /// small enough for a table that stays in cache, and the parts are checked on `threads` threads:
-    /// one table over all the keys would miss the cache on nearly every insert. At most `atOnce`
-    /// keys are copied into parts at a time (the lists are read once more for each such pass).
-    public static func repeated(in lists: [[UInt64]], threads: Int, atOnce: Int = 8 << 20) -> KeySet {
-        let partBits = 8, parts = 1 << partBits, threads = max(1, threads)
-        @inline(__always) func part(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0xC2B2_AE3D_27D4_EB4F) >> (64 - partBits)) }
-        var counts = [Int](repeating: 0, count: parts)
-        for list in lists { for key in list { counts[part(key)] += 1 } }
-        var result = KeySet()
-        var first = 0
-        while first < parts {
-            // This pass takes parts first..<last: as many as hold at most `atOnce` keys, and at least one.
-            var last = first + 1, size = counts[first]
-            while last < parts && size + counts[last] <= atOnce {
-                size += counts[last]
-                last += 1
-            }
-            var starts = [0]
-            for p in first..<last { starts.append(starts.last! + counts[p]) }
-            var next = starts
-            let (from, to) = (first, last)
-            let spread = [UInt64](unsafeUninitializedCapacity: size) { buffer, count in
-                for list in lists {
-                    for key in list {
-                        let p = part(key)
-                        guard p >= from && p < to else { continue }
-                        buffer[next[p - from]] = key
-                        next[p - from] += 1
-                    }
-                }
-                count = size
-            }
-            let found = Slots([[UInt64]](repeating: [], count: to - from))
-            let bounds = starts
-            DispatchQueue.concurrentPerform(iterations: min(threads, to - from)) { t in
-                for p in stride(from: t, to: to - from, by: threads) {
-                    var seen = KeySet(capacity: bounds[p + 1] - bounds[p])
-                    var again: [UInt64] = []
-                    for i in bounds[p] ..< bounds[p + 1] where !seen.insert(spread[i]) { again.append(spread[i]) }
-                    found.update { $0[p] = again }
-                }
-            }
-            for keys in found.value { for key in keys { result.insert(key) } }
-            first = last
+/// The keys and lines of hukou records kept only as keys, spread by hash into 16 parts. Each part
+/// is checked for repeated keys in 16 pieces small enough for a table that stays in cache: one
+/// table over all the keys would miss the cache on nearly every insert.
+public struct KeyLines: Sendable {
+    static let parts = 16
+    private(set) var keys = [[UInt64]](repeating: [], count: KeyLines.parts)
+    private(set) var lines = [[UInt32]](repeating: [], count: KeyLines.parts)
+
+    public init() {}
+
+    /// Bits 60–63 of a hash of `key` choose its part, bits 56–59 its piece.
+    @inline(__always)
+    private static func hash(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0xC2B2_AE3D_27D4_EB4F) >> 56) }
+
+    public mutating func add(_ key: UInt64, line: Int) {
+        let p = KeyLines.hash(key) >> 4
+        keys[p].append(key)
+        lines[p].append(UInt32(truncatingIfNeeded: line))
+    }
+
+    /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`.
+    mutating func append(_ other: KeyLines, linesBefore: Int) {
+        for p in 0..<KeyLines.parts where !other.keys[p].isEmpty {
+            keys[p] += other.keys[p]
+            lines[p] += other.lines[p].map { $0 + UInt32(truncatingIfNeeded: linesBefore) }
         }
-        return result
+    }
+
+    /// The keys that occur more than once across `files`, and the lines of their records in each
+    /// file (ascending); the parts are checked on `threads` threads.
+    public static func repeated(in files: [KeyLines], threads: Int) -> (keys: KeySet, lines: [[Int]]) {
+        let found = Slots([(keys: [UInt64], lines: [[Int]])?](repeating: nil, count: parts))
+        let threads = max(1, threads)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for p in stride(from: t, to: parts, by: threads) {
+                // The part's keys, copied into its pieces.
+                var starts = [Int](repeating: 0, count: 17)
+                for f in files { for key in f.keys[p] { starts[hash(key) & 15 + 1] += 1 } }
+                for i in 0..<16 { starts[i + 1] += starts[i] }
+                var next = starts
+                let pieces = [UInt64](unsafeUninitializedCapacity: starts[16]) { buffer, count in
+                    for f in files {
+                        for key in f.keys[p] {
+                            buffer[next[hash(key) & 15]] = key
+                            next[hash(key) & 15] += 1
+                        }
+                    }
+                    count = starts[16]
+                }
+                var twice = KeySet()
+                var again: [UInt64] = []
+                for i in 0..<16 {
+                    var seen = KeySet(capacity: starts[i + 1] - starts[i])
+                    for key in pieces[starts[i] ..< starts[i + 1]] where !seen.insert(key) && twice.insert(key) { again.append(key) }
+                }
+                let lines = files.map { f in f.keys[p].indices.filter { twice.contains(f.keys[p][$0]) }.map { Int(f.lines[p][$0]) } }
+                found.update { $0[p] = (again, lines) }
+            }
+        }
+        var keys = KeySet()
+        var lines = [[Int]](repeating: [], count: files.count)
+        for part in found.value {
+            for key in part!.keys { keys.insert(key) }
+            for f in files.indices { lines[f] += part!.lines[f] }
+        }
+        return (keys, lines.map { $0.sorted() })
     }
 }
 

@@ -128,8 +128,7 @@ struct RecordDecoder {
                 r.region = adultText.withBytes(r.region) { out.arena.add($0) }
                 out.hukou.append(r)
             } else if r.status == .normal {
-                out.populationKeys.append(r.key)
-                out.populationLines.append(UInt32(truncatingIfNeeded: r.location.line))
+                out.population.add(r.key, line: r.location.line)
             }
         }
         adults.removeAll(keepingCapacity: true)

@@ -42,8 +42,7 @@ public struct FileExtract: Sendable {
     var roster: [RosterRecord] = []
     var poverty: [PovertyRecord] = []
     /// Keys of `normal` hukou records that were not kept in full, and the lines they start on.
-    var populationKeys: [UInt64] = []
-    var populationLines: [UInt32] = []
+    var population = KeyLines()
     /// 学校标识码 → 学校所在地区划代码, as first seen in this xueji file.
     var schoolRegions: [String: String] = [:]
     /// Physical lines read (for a chunk: to place the next chunk's lines).
@@ -61,8 +60,7 @@ public struct FileExtract: Sendable {
             rowsRejected += next.rowsRejected
             rejects += next.rejects.map { var r = $0; r.location = at(r.location); return r }
             findings += next.findings.map { var f = $0; f.location = at(f.location); return f }
-            populationKeys += next.populationKeys
-            populationLines += next.populationLines.map { $0 + UInt32(linesBefore) }
+            population.append(next.population, linesBefore: linesBefore)
         }
         let shift = arena.bytes.count
         func moved(_ r: TextRef) -> TextRef { r.moved(by: shift) }

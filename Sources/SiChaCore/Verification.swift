@@ -113,15 +113,12 @@ public struct Verifier: Sendable {
         hukou += try reader.read(streams)
         interesting = KeySet()
         trace?("read hukou")
-        let twice = KeySet.repeated(in: hukou.map(\.populationKeys), threads: threads)
+        let (twice, lines) = KeyLines.repeated(in: hukou.map(\.population), threads: threads)
         trace?("find duplicate keys")
         for i in hukou.indices {
-            let lines = hukou[i].populationKeys.indices.filter { twice.contains(hukou[i].populationKeys[$0]) }
-                .map { Int(hukou[i].populationLines[$0]) }
-            hukou[i].populationKeys = []
-            hukou[i].populationLines = []
-            if !lines.isEmpty {
-                hukou[i].append(try reader.reread(hukou[i].file, lines: lines, selection: .only(twice)), accounting: false)
+            hukou[i].population = KeyLines()
+            if !lines[i].isEmpty {
+                hukou[i].append(try reader.reread(hukou[i].file, lines: lines[i], selection: .only(twice)), accounting: false)
             }
         }
         trace?("hukou duplicates (\(twice.count) keys read again)")

@@ -36,19 +36,31 @@ import Testing
 }
 
 @Suite struct RepeatedKeysTests {
-    /// `repeated(in:threads:)` finds exactly the keys counted more than once, whether the repeats are
-    /// within one list or across lists, for any thread count.
-    @Test(arguments: [(1, 8 << 20), (3, 8 << 20), (2, 1000)])
-    func findsExactlyTheKeysSeenTwice(threads: Int, atOnce: Int) {
+    /// `KeyLines.repeated` finds exactly the keys counted more than once, whether the repeats are
+    /// within one file or across files, and the lines of all their records, for any thread count.
+    @Test(arguments: [1, 3])
+    func findsExactlyTheKeysSeenTwiceAndTheirLines(threads: Int) {
         var random = SeededRandom(seed: 11)
-        let lists = (0..<3).map { _ in (0..<20_000).map { _ in 1 + random.next() % 40_000 * 7_919 } }
+        let files = (0..<3).map { _ in (0..<20_000).map { _ in 1 + random.next() % 40_000 * 7_919 } }
         var counts: [UInt64: Int] = [:]
-        for list in lists { for key in list { counts[key, default: 0] += 1 } }
-        let repeated = KeySet.repeated(in: lists, threads: threads, atOnce: atOnce)
+        for file in files { for key in file { counts[key, default: 0] += 1 } }
+        // Each file's keys arrive in two parts, the second counting its lines after the first's.
+        let stores = files.map { keys in
+            var first = KeyLines(), second = KeyLines()
+            for (i, key) in keys.enumerated() {
+                if i < 5_000 { first.add(key, line: i + 2) } else { second.add(key, line: i - 5_000 + 1) }
+            }
+            first.append(second, linesBefore: 5_001)
+            return first
+        }
+        let (repeated, lines) = KeyLines.repeated(in: stores, threads: threads)
         let expected = counts.filter { $0.value > 1 }.keys
         #expect(repeated.count == expected.count && expected.count > 1000)
         for (key, n) in counts { #expect(repeated.contains(key) == (n > 1)) }
-        #expect(KeySet.repeated(in: [], threads: threads, atOnce: atOnce).count == 0)
+        for (f, keys) in files.enumerated() {
+            #expect(lines[f] == keys.indices.filter { counts[keys[$0]]! > 1 }.map { $0 + 2 })
+        }
+        #expect(KeyLines.repeated(in: [], threads: threads).keys.count == 0)
     }
 }
 
