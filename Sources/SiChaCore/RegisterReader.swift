@@ -97,7 +97,8 @@ struct Assembly {
     mutating func add(_ part: FileExtract, file n: Int, index: Int) {
         waiting[n][index] = part
         while let ready = waiting[n].removeValue(forKey: next[n]) {
-            extracts[n].append(ready, linesBefore: lines[n])
+            // A file read in one piece is taken as it is rather than copied.
+            if next[n] == 0 && lines[n] == 0 { extracts[n] = ready } else { extracts[n].append(ready, linesBefore: lines[n]) }
             lines[n] += ready.lines
             next[n] += 1
         }
