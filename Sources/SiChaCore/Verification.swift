@@ -32,11 +32,11 @@ public struct Verification: Sendable {
     /// The datasets that were given at least one file.
     public var given: Set<Dataset>
     /// Ordered by code, then file order, then line.
-    public var findings: [Finding]
+    public let findings: SpillList<Finding>
     /// Ordered by file order, then line.
     public var rejects: [Reject]
     /// Ranked: score, then region code, then ID.
-    public var cases: [Case]
+    public let cases: SpillList<Case>
     /// Every school-age person seen in any register, by ID.
     public var children: [InScopeChild]
     /// The model that scored the cases (it names their reasons).
@@ -73,6 +73,8 @@ public struct Verifier: Sendable {
     public var threads: Int
     /// Bytes of decompressed text per chunk handed to a worker.
     public var chunkSize = 4 << 20
+    /// Findings, and cases, held in memory before sorted runs of them go to temporary files.
+    public var spillBudget = 1 << 20
     /// Told the name of each phase as it ends (for `SICHA_TRACE`); never given record content.
     public var trace: (@Sendable (String) -> Void)?
 
@@ -133,27 +135,25 @@ public struct Verifier: Sendable {
     /// 三比对: joins the extracts of all files by ID and ranks the cases, taking the records out of
     /// `extracts` so that they are not held twice.
     func join(_ extracts: inout [FileExtract], given: Set<Dataset>) -> Verification {
-        var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts)
-        join.run(threads: threads, trace: trace)
-        // Move the join's findings (usually the most) instead of copying them, then add the readers'.
-        var findings = join.findings
-        join.findings = []
-        findings.reserveCapacity(findings.count + extracts.reduce(0) { $0 + $1.findings.count })
-        for i in extracts.indices {
-            findings += extracts[i].findings
-            extracts[i].findings = []
-        }
-        for i in findings.indices where findings[i].dataset == .roster {
-            findings[i].regionCode = join.schoolRegions[findings[i].schoolCode] ?? ""
-        }
-        sortInPlace(&findings) { (UInt64($0.code.ordinal) << 56) | $0.location.packed }
-        var cases = join.cases
-        cases.sort { a, b in
+        // Code, file, line in one key: files (at most 4000, 12 bits) start at bit 44.
+        let findings = SpillList<Finding>(budget: spillBudget) { UInt64($0.code.ordinal) << 56 | $0.location.packed }
+        let cases = SpillList<Case>(budget: spillBudget, by: { a, b in
             if a.score != b.score { return a.score > b.score }
             if a.regionCode != b.regionCode { return a.regionCode.utf8.lexicographicallyPrecedes(b.regionCode.utf8) }
             return a.id < b.id
+        }, number: { $0.rank = $1 })
+        var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, findings: findings, cases: cases)
+        join.run(threads: threads, trace: trace)
+        for i in extracts.indices {
+            // A roster row's region is its school's, known once the xueji register is read.
+            for j in extracts[i].findings.indices where extracts[i].findings[j].dataset == .roster {
+                extracts[i].findings[j].regionCode = join.schoolRegions[extracts[i].findings[j].schoolCode] ?? ""
+            }
+            findings.append(contentsOf: extracts[i].findings)
+            extracts[i].findings = []
         }
-        for i in cases.indices { cases[i].rank = i + 1 }
+        findings.finish()
+        cases.finish()
         return Verification(
             parameters: parameters,
             files: extracts.map { FileStats(dataset: $0.file.dataset, path: $0.file.path, rowsRead: $0.rowsRead,
@@ -161,26 +161,6 @@ public struct Verifier: Sendable {
             given: given, findings: findings,
             rejects: extracts.flatMap(\.rejects).sorted { $0.location < $1.location },
             cases: cases, children: join.children, model: model, arenas: join.arenas, schoolRegions: join.schoolRegions)
-    }
-}
-
-/// Orders `items` by a unique integer key: sorts the keys, then moves each item once along the
-/// cycles of the permutation, so that no second copy of the items is made.
-func sortInPlace<T>(_ items: inout [T], by key: (T) -> UInt64) {
-    var order = items.indices.map { (key(items[$0]), $0) }
-    order.sort { $0.0 < $1.0 }
-    var source = order.map(\.1)
-    order = []
-    for start in source.indices where source[start] >= 0 && source[start] != start {
-        let saved = items[start]
-        var at = start
-        while true {
-            let from = source[at]
-            source[at] = -1
-            if from == start { items[at] = saved; break }
-            items[at] = items[from]
-            at = from
-        }
     }
 }
 
@@ -211,14 +191,20 @@ struct PersonJoin {
     var roster: [RosterRecord] = []
     var poverty: [PovertyRecord] = []
     var schoolRegions: [String: String] = [:]
+    /// Where findings and cases go, a few thousand at a time.
+    let findingList: SpillList<Finding>, caseList: SpillList<Case>
     var findings: [Finding] = []
     var cases: [Case] = []
     var children: [InScopeChild] = []
+    /// The codes of the findings on the person being walked.
+    var personCodes = FindingCodes()
 
     /// Takes the records out of `extracts` (so that they are not held twice).
-    init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: inout [FileExtract]) {
+    init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: inout [FileExtract],
+         findings: SpillList<Finding>, cases: SpillList<Case>) {
         self.parameters = parameters
         self.model = model
+        (findingList, caseList) = (findings, cases)
         (hasHukou, hasXueji, hasRoster, hasPoverty) =
             (given.contains(.hukou), given.contains(.xueji), given.contains(.roster), given.contains(.poverty))
         arenas = extracts.map(\.arena)
@@ -300,6 +286,7 @@ struct PersonJoin {
                     part.walk(Slice(rebasing: h[rh]), Slice(rebasing: x[rx]), Slice(rebasing: r[rr]), Slice(rebasing: p[rp]))
                 } }
             } }
+            part.hand(over: 0)
             parts.update { $0[n] = part }
         }
         if bounds.count > 1 {
@@ -313,8 +300,6 @@ struct PersonJoin {
         for n in bounds.indices {
             var part: PersonJoin?
             parts.update { swap(&part, &$0[n]) }
-            findings += part!.findings
-            cases += part!.cases
             children += part!.children
         }
         trace?("put the parts together")
@@ -349,31 +334,51 @@ struct PersonJoin {
 
     // MARK: findings naming one record of each dataset
 
+    /// Adds a finding on the person being walked.
+    private mutating func record(_ finding: Finding) {
+        findings.append(finding)
+        personCodes.insert(finding.code)
+        if findings.count >= 4096 { hand(over: 4096) }
+    }
+
+    /// Hands the findings and cases made so far to their lists once there are `limit` of either.
+    mutating func hand(over limit: Int) {
+        if findings.count >= limit {
+            findingList.append(contentsOf: findings)
+            findings.removeAll(keepingCapacity: true)
+        }
+        if cases.count >= limit {
+            caseList.append(contentsOf: cases)
+            cases.removeAll(keepingCapacity: true)
+        }
+    }
+
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: HukouRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .hukou, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
-                                regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
+        record(Finding(code: code, dataset: .hukou, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
+                       regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
     }
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: XuejiRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .xueji, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
-                                regionCode: text(r.location, r.region), schoolCode: text(r.location, r.school), detail: detail))
+        record(Finding(code: code, dataset: .xueji, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
+                       regionCode: text(r.location, r.region), schoolCode: text(r.location, r.school), detail: detail))
     }
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: RosterRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .roster, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
-                                regionCode: "", schoolCode: text(r.location, r.school), detail: detail))
+        let school = text(r.location, r.school)
+        record(Finding(code: code, dataset: .roster, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
+                       regionCode: schoolRegions[school] ?? "", schoolCode: school, detail: detail))
     }
 
     private mutating func add(_ code: FindingCode, _ id: IDNumber, _ r: PovertyRecord, _ detail: String) {
-        findings.append(Finding(code: code, dataset: .poverty, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
-                                regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
+        record(Finding(code: code, dataset: .poverty, location: r.location, key: id.key, rawID: "", name: text(r.location, r.name),
+                       regionCode: text(r.location, r.region), schoolCode: "", detail: detail))
     }
 
     // MARK: one person
 
     private mutating func person(_ id: IDNumber, _ h: Slice<HukouRecord>, _ x: Slice<XuejiRecord>,
                                  _ r: Slice<RosterRecord>, _ p: Slice<PovertyRecord>) {
-        let firstFinding = findings.count
+        personCodes = FindingCodes()
 
         // DUPLICATE_ID: every record of an ID that occurs more than once in its register.
         let normalCount = h.reduce(0) { $0 + ($1.status == .normal ? 1 : 0) }
@@ -453,15 +458,15 @@ struct PersonJoin {
         var child = inScope ? InScopeChild(id: id, status: .unknown, grade: view.grade.map(UInt8.init), name: view.name, region: view.region,
                                            school: view.school) : nil
         if var entry = child, hasXueji {
-            let codes = findings[firstFinding...].map(\.code)
+            let codes = personCodes
             entry.status = codes.contains(.xuejiDroppedOut) ? .droppedOut
-                : codes.contains(where: { $0 == .hukouNoXueji || $0 == .enrolledNotPresent || $0 == .povertyChildNotInSchool }) ? .suspectedDropout
+                : codes.contains(.hukouNoXueji) || codes.contains(.enrolledNotPresent) || codes.contains(.povertyChildNotInSchool) ? .suspectedDropout
                 : activeCount > 0 ? .inSchool
                 : accounted ? .completed : .notAccounted
             child = entry
         }
-        if chronic || findings[firstFinding...].contains(where: { $0.code.makesCase }) {
-            var codes = FindingCodes(findings[firstFinding...].map(\.code))
+        if chronic || FindingCode.allCases.contains(where: { $0.makesCase && personCodes.contains($0) }) {
+            var codes = personCodes
             if chronic { codes.insert(.chronicAbsence) }
             if h.contains(where: { Checks.birthMismatch(id, $0.stated) != nil }) || x.contains(where: { Checks.birthMismatch(id, $0.stated) != nil }) {
                 codes.insert(.idBirthMismatch)
@@ -473,6 +478,7 @@ struct PersonJoin {
             child?.level = made.level
             child?.score = UInt8(made.score)
             cases.append(made)
+            if cases.count >= 4096 { hand(over: 4096) }
         }
         if let child { children.append(child) }
     }

@@ -373,7 +373,7 @@ private struct Page {
     }
 
     mutating func topOfCases() {
-        let shown = run.cases.prefix(H.topCases)
+        let shown = Array(run.cases.prefix(H.topCases))
         out += "<section>\n" + heading("五、重点个案（前 \(H.topCases) 名）", "Top \(H.topCases) cases")
         out += "<p class=\"note\">共 \(H.grouped(run.cases.count)) 个，此处列前 \(shown.count) 个；完整名单见 cases.csv。"
         out += "<span class=\"en\">\(H.grouped(run.cases.count)) cases in all; the full ranked list is cases.csv.</span></p>\n"

@@ -137,7 +137,7 @@ public struct ReportWriter: Sendable {
         file.writeRow(columns)
     }
 
-    func exceptions(_ findings: [Finding], _ run: Verification, _ file: OutputFile) {
+    func exceptions(_ findings: some Sequence<Finding>, _ run: Verification, _ file: OutputFile) {
         header(file, ["code", "dataset", "id", "name", "region_code", "school_code", "file", "line", "detail"])
         for f in findings {
             file.field(f.code.rawValue)
@@ -158,7 +158,7 @@ public struct ReportWriter: Sendable {
         file.endRow()
     }
 
-    func cases(_ cases: [Case], _ model: RiskModel, _ file: OutputFile) {
+    func cases(_ cases: some Sequence<Case>, _ model: RiskModel, _ file: OutputFile) {
         header(file, ["rank", "level", "score", "id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade",
                       "poverty_category", "codes", "reasons"])
         for c in cases {

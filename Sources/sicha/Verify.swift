@@ -66,7 +66,7 @@ extension Sicha {
             if [hukou, xueji, roster, poverty].joined().filter({ $0 == "-" }).count > 1 {
                 throw ValidationError("standard input (-) can be given once only")
             }
-            if [hukou, xueji, roster, poverty].joined().count > 60_000 { throw ValidationError("give at most 60000 register files") }
+            if [hukou, xueji, roster, poverty].joined().count > 4000 { throw ValidationError("give at most 4000 register files") }
         }
 
         func run() throws {

@@ -49,12 +49,26 @@ struct World {
         }
         let parameters = RunParameters(asOf: CivilDate(year: 2024, month: 10, day: 15)!, schoolYear: 2024, absenceThreshold: threshold)
         let serial = try Verifier(parameters: parameters).run(files)
+        // Read in chunks of 64 bytes on 3 threads, with findings and cases put in temporary files
+        // two at a time: the same result.
         var chunked = Verifier(parameters: parameters, threads: 3)
         chunked.chunkSize = 64
+        chunked.spillBudget = 2
         let parallel = try chunked.run(files)
         #expect(parallel.found == serial.found && parallel.rejects.map(\.location) == serial.rejects.map(\.location)
                 && parallel.cases.map(\.id) == serial.cases.map(\.id), "the thread count changed the result")
+        #expect(parallel.findings.map(\.text) == serial.findings.map(\.text) && parallel.cases.map(\.text) == serial.cases.map(\.text))
         return serial
+    }
+}
+
+extension Finding {
+    var text: String { [id, name, regionCode, schoolCode, detail].joined(separator: "|") }
+}
+
+extension Case {
+    var text: String {
+        "\(rank) \(level) \(score) \(id) \(name) \(age) \(regionCode) \(schoolCode) \(grade ?? -1) \(String(describing: povertyCategory)) \(codes) \(reasons)"
     }
 }
 

@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import SiChaIO
 import SiChaGenerate
 import Testing
 @testable import SiChaCore
@@ -101,5 +103,45 @@ import Testing
         // Moved along with its arena when files' parts are joined; a code stays as it is.
         #expect(refs[0].moved(by: 100).packed == refs[0].packed)
         #expect(refs[3].moved(by: 100).offset == refs[3].offset + 100)
+    }
+}
+
+@Suite struct SpillListTests {
+    /// Appended from several threads and spilled to temporary files in runs of 100, the list reads
+    /// back as one sorted sequence, as often as asked and by several readers at once.
+    @Test func readsBackInOrderWhateverWasSpilled() {
+        var random = SeededRandom(seed: 3)
+        let findings = (0..<5_000).map { i in
+            Finding(code: FindingCode.allCases[Int(random.next() % 15)], dataset: .xueji, location: Location(file: 1, line: i + 2),
+                    key: random.next() % 1_000_000, rawID: i % 7 == 0 ? "bad\u{0}id" : "", name: "张\(i)",
+                    regionCode: "5301020010\(i % 100)", schoolCode: "", detail: String(repeating: "x", count: i % 40))
+        }
+        let list = SpillList<Finding>(budget: 100) { UInt64($0.code.ordinal) << 56 | $0.location.packed }
+        DispatchQueue.concurrentPerform(iterations: 10) { t in list.append(contentsOf: Array(findings[t * 500 ..< (t + 1) * 500])) }
+        list.finish()
+        let expected = findings.sorted { ($0.code.ordinal, $0.location.line) < ($1.code.ordinal, $1.location.line) }
+        #expect(list.count == 5_000)
+        let reads = Slots([[String]](repeating: [], count: 3))
+        DispatchQueue.concurrentPerform(iterations: 3) { r in
+            let read = list.map { "\($0.code) \($0.location.line) \($0.key) \($0.rawID) \($0.name) \($0.regionCode) \($0.detail)" }
+            reads.update { $0[r] = read }
+        }
+        let want = expected.map { "\($0.code) \($0.location.line) \($0.key) \($0.rawID) \($0.name) \($0.regionCode) \($0.detail)" }
+        for read in reads.value { #expect(read == want) }
+    }
+
+    /// A list with `number` gives each element its position as it is read.
+    @Test func numbersTheElementsInOrder() {
+        struct Item: Spillable {
+            var value: UInt64, position = 0
+            init(_ value: UInt64) { self.value = value }
+            func spill(into out: inout SpillWriter) { out.put(value) }
+            init(unspilling input: inout SpillReader) { value = input.get() }
+        }
+        let list = SpillList<Item>(budget: 3, by: { $0.value > $1.value }, number: { $0.position = $1 })
+        list.append(contentsOf: (1...10).map { Item($0) })
+        list.finish()
+        #expect(list.map(\.value) == Array((1...10).reversed()) && list.map(\.position) == Array(1...10))
+        #expect(list.first?.value == 10 && !list.isEmpty)
     }
 }

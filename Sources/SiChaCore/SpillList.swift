@@ -1,0 +1,326 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An element that can be written to a spill file and read back.
+public protocol Spillable: Sendable {
+    func spill(into out: inout SpillWriter)
+    init(unspilling input: inout SpillReader)
+}
+
+/// The bytes of spilled elements.
+public struct SpillWriter {
+    var bytes: [UInt8] = []
+
+    public mutating func put<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func put(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            put(UInt32(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+}
+
+/// Reads back one spilled element.
+public struct SpillReader {
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var at = 0
+
+    @inlinable init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    public mutating func get<T: FixedWidthInteger>(_: T.Type = T.self) -> T {
+        defer { at += MemoryLayout<T>.size }
+        return T(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: T.self))
+    }
+
+    public mutating func string() -> String {
+        let count = Int(get(UInt32.self))
+        defer { at += count }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at ..< at + count]), as: UTF8.self)
+    }
+}
+
+/// A list that is read in order, held in memory while it is short. Past `budget` elements, the
+/// elements held are sorted and written as a run to an unnamed temporary file (removed when closed,
+/// however the program ends), and the runs are merged as the list is read: however many findings
+/// or cases a hostile input makes, memory holds at most `budget` of them (and a buffer per run).
+///
+/// Appends may come from several threads; reading starts after `finish()`, and several readers
+/// may read at once. If a run cannot be written (a full disk), the elements stay in memory.
+public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable {
+    private let budget: Int
+    @usableFromInline let areInOrder: @Sendable (Element, Element) -> Bool
+    /// Sets an element's position (1-based) in the list as it is read, if the element holds one.
+    @usableFromInline let number: (@Sendable (inout Element, Int) -> Void)?
+    @usableFromInline let lock = DispatchQueue(label: "sicha.spill")
+    @usableFromInline var held: [Element] = []
+    @usableFromInline var runs: [(fd: Int32, size: Int)] = []
+    private var spillable = true
+    public private(set) var count = 0
+
+    /// Sorts held elements by `key` when given (faster), else by `areInOrder`.
+    private let key: (@Sendable (Element) -> UInt64)?
+
+    public init(budget: Int, by areInOrder: @escaping @Sendable (Element, Element) -> Bool,
+                number: (@Sendable (inout Element, Int) -> Void)? = nil) {
+        self.budget = Swift.max(1, budget)
+        self.areInOrder = areInOrder
+        self.number = number
+        key = nil
+    }
+
+    /// A list ordered by a key that is unique to each element.
+    public init(budget: Int, key: @escaping @Sendable (Element) -> UInt64) {
+        self.budget = Swift.max(1, budget)
+        areInOrder = { key($0) < key($1) }
+        number = nil
+        self.key = key
+    }
+
+    deinit { for run in runs { close(run.fd) } }
+
+    public func append(contentsOf elements: [Element]) {
+        lock.sync {
+            held += elements
+            count += elements.count
+            if held.count >= budget && spillable { spill() }
+        }
+    }
+
+    /// Orders what is held; call once, after the last append and before reading.
+    public func finish() {
+        lock.sync { sortHeld() }
+    }
+
+    /// Sorts the positions of the held elements, then moves each element once along the cycles
+    /// of the permutation: elements that hold strings are costly to move about as a sort does.
+    private func sortHeld() {
+        var source: [Int]
+        if let key {
+            var order = held.map(key).enumerated().map { ($0.element, $0.offset) }
+            order.sort { $0.0 < $1.0 }
+            source = order.map(\.1)
+        } else {
+            source = Array(held.indices)
+            held.withUnsafeBufferPointer { items in source.sort { areInOrder(items[$0], items[$1]) } }
+        }
+        for start in source.indices where source[start] >= 0 && source[start] != start {
+            let saved = held[start]
+            var at = start
+            while true {
+                let from = source[at]
+                source[at] = -1
+                if from == start { held[at] = saved; break }
+                held[at] = held[from]
+                at = from
+            }
+        }
+    }
+
+    public var isEmpty: Bool { count == 0 }
+    public var first: Element? { var i = makeIterator(); return i.next() }
+
+    /// Writes the held elements, sorted, as a run.
+    private func spill() {
+        sortHeld()
+        let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array((directory + "/sicha-spill-XXXXXX").utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else { spillable = false; return }
+        unlink(template)
+        var out = SpillWriter()
+        var size = 0
+        func flush() -> Bool {
+            let ok = out.bytes.withUnsafeBytes { buffer in
+                var done = 0
+                while done < buffer.count {
+                    let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return false }
+                    done += n
+                }
+                return true
+            }
+            size += out.bytes.count
+            out.bytes.removeAll(keepingCapacity: true)
+            return ok
+        }
+        var ok = true
+        for element in held where ok {
+            // Each element is preceded by its length, for the reader to find its end.
+            let start = out.bytes.count
+            out.put(UInt32(0))
+            element.spill(into: &out)
+            let length = UInt32(out.bytes.count - start - 4)
+            withUnsafeBytes(of: length.littleEndian) { out.bytes.replaceSubrange(start ..< start + 4, with: $0) }
+            if out.bytes.count >= 1 << 20 { ok = flush() }
+        }
+        guard ok && flush() else {
+            close(fd)
+            spillable = false
+            return
+        }
+        runs.append((fd, size))
+        held = []
+    }
+
+    // Inlinable, so that readers in other modules get code made for their element type.
+    @inlinable
+    public func makeIterator() -> Iterator {
+        lock.sync { Iterator(runs: runs.map { RunCursor(fd: $0.fd, size: $0.size) }, held: held, areInOrder: areInOrder, number: number) }
+    }
+
+    /// Reads the runs and the held elements merged in order.
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline var runs: [RunCursor]
+        @usableFromInline let held: [Element]
+        @usableFromInline var nextHeld = 0
+        @usableFromInline var heads: [Element?]
+        @usableFromInline let areInOrder: @Sendable (Element, Element) -> Bool
+        @usableFromInline let number: (@Sendable (inout Element, Int) -> Void)?
+        @usableFromInline var position = 0
+
+        @inlinable init(runs: [RunCursor], held: [Element], areInOrder: @escaping @Sendable (Element, Element) -> Bool,
+             number: (@Sendable (inout Element, Int) -> Void)?) {
+            self.runs = runs
+            self.held = held
+            self.areInOrder = areInOrder
+            self.number = number
+            heads = []
+            heads = self.runs.indices.map { self.runs[$0].next() }
+        }
+
+        @inlinable
+        public mutating func next() -> Element? {
+            // The smallest of the runs' heads and the next held element (few runs: a linear scan).
+            var best: Int? = nil
+            for i in heads.indices {
+                guard let head = heads[i] else { continue }
+                if best == nil || areInOrder(head, heads[best!]!) { best = i }
+            }
+            var element: Element
+            if nextHeld < held.count, best == nil || areInOrder(held[nextHeld], heads[best!]!) {
+                element = held[nextHeld]
+                nextHeld += 1
+            } else if let b = best {
+                element = heads[b]!
+                heads[b] = runs[b].next()
+            } else {
+                return nil
+            }
+            position += 1
+            number?(&element, position)
+            return element
+        }
+    }
+
+    /// Reads one run's elements in order with `pread`, so that several readers can share its file.
+    @usableFromInline
+    struct RunCursor {
+        @usableFromInline let fd: Int32
+        @usableFromInline let size: Int
+        @usableFromInline var offset = 0
+        @usableFromInline var buffer: [UInt8] = []
+        @usableFromInline var start = 0
+
+        @inlinable init(fd: Int32, size: Int) {
+            self.fd = fd
+            self.size = size
+        }
+
+        /// Makes `count` bytes from `start` available in the buffer; false at the end of the run.
+        @inlinable mutating func have(_ count: Int) -> Bool {
+            if buffer.count - start >= count { return true }
+            buffer.removeSubrange(0 ..< start)
+            start = 0
+            let want = Swift.max(count - buffer.count, Swift.min(1 << 20, size - offset))
+            guard want > 0, offset < size else { return false }
+            let old = buffer.count
+            buffer += [UInt8](repeating: 0, count: want)
+            var got = 0
+            while got < want {
+                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + old + got, want - got, off_t(offset)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                got += n
+                offset += n
+            }
+            buffer.removeLast(want - got)
+            return buffer.count >= count
+        }
+
+        @inlinable mutating func next() -> Element? {
+            guard have(4) else { return nil }
+            let length = Int(buffer.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: start, as: UInt32.self)) })
+            guard have(4 + length) else { return nil }
+            let element = buffer.withUnsafeBytes { bytes in
+                var reader = SpillReader(bytes: UnsafeRawBufferPointer(rebasing: bytes[start + 4 ..< start + 4 + length]))
+                return Element(unspilling: &reader)
+            }
+            start += 4 + length
+            return element
+        }
+    }
+}
+
+extension FindingCode {
+    /// The codes by `ordinal`.
+    static let byOrdinal = FindingCode.allCases.sorted()
+}
+
+extension Finding: Spillable {
+    public func spill(into out: inout SpillWriter) {
+        out.put(UInt8(code.ordinal))
+        out.put(UInt8(dataset.rawValue))
+        out.put(location.packed)
+        out.put(key)
+        for text in [rawID, name, regionCode, schoolCode, detail] { out.put(text) }
+    }
+
+    public init(unspilling input: inout SpillReader) {
+        code = FindingCode.byOrdinal[Int(input.get(UInt8.self))]
+        dataset = Dataset(rawValue: Int(input.get(UInt8.self)))!
+        location = Location(packed: input.get())
+        key = input.get()
+        (rawID, name, regionCode, schoolCode, detail) = (input.string(), input.string(), input.string(), input.string(), input.string())
+    }
+}
+
+extension Case: Spillable {
+    public func spill(into out: inout SpillWriter) {
+        out.put(UInt8(level.rawValue))
+        out.put(Int64(score))
+        out.put(id.key)
+        out.put(name)
+        out.put(Int64(age))
+        out.put(regionCode)
+        out.put(schoolCode)
+        out.put(Int64(grade ?? -1))
+        out.put(povertyCategory?.rawValue ?? .max)
+        out.put(codeSet.bits)
+        out.put(reasons.factors)
+        out.put(reasons.absencePoints)
+        out.put(reasons.cap)
+    }
+
+    public init(unspilling input: inout SpillReader) {
+        level = RiskLevel(rawValue: Int(input.get(UInt8.self)))!
+        score = Int(input.get(Int64.self))
+        id = IDNumber(key: input.get())
+        name = input.string()
+        age = Int(input.get(Int64.self))
+        regionCode = input.string()
+        schoolCode = input.string()
+        let g = Int(input.get(Int64.self))
+        grade = g < 0 ? nil : g
+        povertyCategory = PovertyCategory(rawValue: input.get(UInt8.self))
+        codeSet = FindingCodes()
+        codeSet.bits = input.get()
+        reasons = RiskReasons(factors: input.get(), absencePoints: input.get(), cap: input.get())
+    }
+}
