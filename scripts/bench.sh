@@ -7,6 +7,7 @@
 #
 #   bash scripts/bench.sh                      # 1M and 10M persons
 #   SIZES="1000000" REPEAT=1 bash scripts/bench.sh
+#   SIZES="47000000" DUCKDB=0 REPEAT=1 bash scripts/bench.sh   # a province, without DuckDB
 #
 # Corpora are generated once under bench-data/<persons>/ (git-ignored) and reused; outputs go to
 # bench-data/out/. Installs zstd, GNU time and the duckdb Python package when missing.
@@ -15,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 SIZES=${SIZES:-"1000000 10000000"}
 REPEAT=${REPEAT:-3}
+DUCKDB=${DUCKDB:-1}
 AS_OF=${AS_OF:-2025-11-15}
 SCHOOL_YEAR=${SCHOOL_YEAR:-2025}
 DATA=bench-data
@@ -27,7 +29,7 @@ if ! /usr/bin/time --version 2>&1 | grep -q GNU; then
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq time >/dev/null
 fi
-python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
+[ "$DUCKDB" = 0 ] || python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
 echo "building sicha (release)" >&2
 swift build -c release --product sicha >&2
 SICHA=$(swift build -c release --show-bin-path)/sicha
@@ -91,6 +93,11 @@ for n in $SIZES; do
         cmp -s "$OUT/sicha-t1/$name" "$OUT/sicha-t2/$name" || { identical="NO ($name differs)"; break; }
     done
 
+    if [ "$DUCKDB" = 0 ]; then
+        verdict+="
+| $label | - | - | $identical | - |"
+        continue
+    fi
     echo "$n persons: DuckDB" >&2
     run_timed duckdb python3 scripts/duckdb_checks.py "${inputs[@]}" --threads 2 --out "$OUT/duckdb"
     table+="

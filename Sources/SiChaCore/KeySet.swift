@@ -135,6 +135,11 @@ public struct KeyLines: Sendable {
                 var starts = [Int](repeating: 0, count: 17)
                 for f in files { for key in f.keys[p] { starts[hash(key) & 15 + 1] += 1 } }
                 for i in 0..<16 { starts[i + 1] += starts[i] }
+                // (An empty array must not be made this way: it would write to the shared empty storage.)
+                guard starts[16] > 0 else {
+                    found.update { $0[p] = ([], files.map { _ in [] }) }
+                    continue
+                }
                 var next = starts
                 let pieces = [UInt64](unsafeUninitializedCapacity: starts[16]) { buffer, count in
                     for f in files {
