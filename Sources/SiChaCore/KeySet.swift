@@ -3,32 +3,31 @@
 /// Used for the hukou population, where a `Set<UInt64>` would cost several times the memory.
 public struct KeySet: Sendable {
     private var slots: [UInt64]
-    private var mask: Int
     public private(set) var count = 0
     /// A blocked Bloom filter over the keys (16 bits a key, two bits in one word), made by
     /// `summarize()`: small enough to stay in cache, it answers most misses without touching `slots`.
     private var summary: [UInt64] = []
 
+    /// Room for `capacity` keys before the table grows (it is kept at most 70% full).
     public init(capacity: Int = 1024) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        slots = KeySet.zeroed(size)
-        mask = size - 1
+        slots = [UInt64](repeating: 0, count: max(16, capacity * 10 / 7 + 1))
     }
 
+    /// Where the probe for `key` starts: a hash of the key scaled to the table's size.
     @inline(__always)
-    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+    private static func slot(_ key: UInt64, _ size: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15).multipliedFullWidth(by: UInt64(size)).high)
     }
 
     public func contains(_ key: UInt64) -> Bool {
         if !mayContain(key) { return false }
-        var i = KeySet.slot(key, mask)
+        var i = KeySet.slot(key, slots.count)
         while true {
             let k = slots[i]
             if k == key { return true }
             if k == 0 { return false }
-            i = (i + 1) & mask
+            i += 1
+            if i == slots.count { i = 0 }
         }
     }
 
@@ -38,19 +37,20 @@ public struct KeySet: Sendable {
         precondition(key != 0)
         summary = []
         if (count + 1) * 10 > slots.count * 7 { grow() }
-        var i = KeySet.slot(key, mask)
+        var i = KeySet.slot(key, slots.count)
         while true {
             let k = slots[i]
             if k == key { return false }
             if k == 0 { slots[i] = key; count += 1; return true }
-            i = (i + 1) & mask
+            i += 1
+            if i == slots.count { i = 0 }
         }
     }
 
     /// Makes the summary that lets `contains` answer most misses from cache; for a set that is
     /// looked up much more often than it changes (an insert drops the summary).
     public mutating func summarize() {
-        var words = KeySet.zeroed(max(1, count / 4))
+        var words = [UInt64](repeating: 0, count: max(1, count / 4))
         for k in slots where k != 0 {
             let (word, bits) = KeySet.summaryBits(k, words.count)
             words[word] |= bits
@@ -73,24 +73,9 @@ public struct KeySet: Sendable {
         return (word, 1 << (h & 63) | 1 << ((h >> 6) & 63))
     }
 
-    /// Zeroed storage that the kernel is asked to back with 2 MiB pages: a table probed at random
-    /// otherwise misses the TLB on nearly every lookup, which costs more than the lookup itself.
-    private static func zeroed(_ count: Int) -> [UInt64] {
-        [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let base = Int(bitPattern: buffer.baseAddress!), huge = 2 << 20
-            let from = (base + huge - 1) & ~(huge - 1), to = (base + count * 8) & ~(huge - 1)
-            #if os(Linux)
-            if to > from { _ = madvise(UnsafeMutableRawPointer(bitPattern: from), to - from, MADV_HUGEPAGE) }
-            #endif
-            buffer.initialize(repeating: 0)
-            initialized = count
-        }
-    }
-
     private mutating func grow() {
         let old = slots
-        slots = KeySet.zeroed(old.count * 2)
-        mask = slots.count - 1
+        slots = [UInt64](repeating: 0, count: old.count * 2)
         count = 0
         for k in old where k != 0 { insert(k) }
     }
@@ -172,6 +157,3 @@ public struct KeyLines: Sendable {
 
 import Dispatch
 import SiChaIO
-#if canImport(Glibc)
-import Glibc
-#endif
