@@ -78,6 +78,31 @@ public struct FileExtract: Sendable {
     }
 }
 
+/// Buffers of one chunk's size, given back by the workers when they are done with them and used
+/// again: a new buffer for every chunk would cost a page fault every 4 KiB of the input.
+final class ChunkPool: @unchecked Sendable {
+    private let size: Int
+    private var free: [UnsafeMutableRawBufferPointer] = []
+    private let lock = DispatchQueue(label: "sicha.chunks")
+
+    /// A buffer handed from the reading thread to one worker.
+    struct Handed: @unchecked Sendable { let bytes: UnsafeMutableRawBufferPointer }
+
+    init(size: Int) { self.size = size }
+
+    deinit { for buffer in free { buffer.deallocate() } }
+
+    /// A buffer of the pool's size, or larger when `count` bytes need more.
+    func take(atLeast count: Int) -> UnsafeMutableRawBufferPointer {
+        if count <= size, let buffer = lock.sync(execute: { free.popLast() }) { return buffer }
+        return .allocate(byteCount: max(size, count), alignment: 16)
+    }
+
+    func give(_ buffer: UnsafeMutableRawBufferPointer) {
+        if buffer.count == size { lock.sync { free.append(buffer) } } else { buffer.deallocate() }
+    }
+}
+
 /// The extracts of the files being read, each put together from its chunks in order.
 struct Assembly {
     var extracts: [FileExtract]
@@ -134,6 +159,7 @@ public struct RegisterReader: Sendable {
         let group = DispatchGroup()
         let inFlight = DispatchSemaphore(value: threads)
         let workers = DispatchQueue(label: "sicha.decode", attributes: .concurrent)
+        let pool = ChunkPool(size: chunkSize)
         defer { group.wait() }
         @Sendable func deliver(_ n: Int, _ index: Int, _ part: FileExtract) {
             assembler.async(group: group) { assembly.update { $0.add(part, file: n, index: index) } }
@@ -149,37 +175,43 @@ public struct RegisterReader: Sendable {
                     deliver(n, 0, out)
                     continue
                 }
-                var pending = Array(csv.remainder.bytes)
-                let firstLine = csv.remainder.line
+                let remainder = csv.remainder
+                var pending = pool.take(atLeast: remainder.bytes.count)
+                var used = remainder.bytes.count
+                pending.copyMemory(from: remainder.bytes)
+                defer { pool.give(pending) }
+                let firstLine = remainder.line
                 assembler.async(group: group) { assembly.update { $0.lines[n] = firstLine - 1 } }
                 var ended = false
                 var index = 0
                 while true {
-                    try fill(&pending, from: source, ended: &ended)
-                    if pending.isEmpty && ended { break }
-                    guard let cut = safeCut(pending, ended: ended) else {
+                    try fill(pending, &used, from: source, ended: &ended)
+                    if used == 0 && ended { break }
+                    let text = UnsafeRawBufferPointer(rebasing: pending[0..<used])
+                    guard let cut = safeCut(text, ended: ended) else {
                         // From here on one streaming reader keeps the exact record boundaries; its
                         // lines, like a chunk's, count from 1 and are moved when the parts are joined.
-                        let tail = CSVReader(source: PrefixedSource(pending, then: source), firstLine: 1, afterStart: true)
+                        let tail = CSVReader(source: PrefixedSource(Array(text), then: source), firstLine: 1, afterStart: true)
                         var out = FileExtract(file: file)
                         try consume(tail, layout, selection, into: &out)
                         out.lines = tail.remainder.line - 1
                         deliver(n, index, out)
                         break
                     }
-                    var cutChunk = pending
-                    pending = Array(pending[cut...])
-                    cutChunk.removeLast(cutChunk.count - cut)
-                    let chunk = cutChunk, chunkIndex = index
+                    // The chunk goes to a worker; what follows its last line starts the next buffer.
+                    let chunk = ChunkPool.Handed(bytes: pending), chunkIndex = index
+                    pending = pool.take(atLeast: used - cut)
+                    pending.copyMemory(from: UnsafeRawBufferPointer(rebasing: text[cut...]))
+                    used -= cut
                     index += 1
                     inFlight.wait()
                     workers.async(group: group) {
                         var out = FileExtract(file: file)
-                        chunk.withUnsafeBufferPointer { bytes in
-                            let reader = CSVReader(chunk: bytes, firstLine: 1)
-                            try? consume(reader, layout, selection, into: &out)
-                            out.lines = reader.remainder.line - 1
-                        }
+                        let reader = CSVReader(chunk: UnsafeBufferPointer(start: chunk.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                                                          count: cut), firstLine: 1)
+                        try? consume(reader, layout, selection, into: &out)
+                        out.lines = reader.remainder.line - 1
+                        pool.give(chunk.bytes)
                         deliver(n, chunkIndex, out)
                         inFlight.signal()
                     }
@@ -212,34 +244,22 @@ public struct RegisterReader: Sendable {
         }
     }
 
-    /// Tops `pending` up to a chunk from the source.
-    private func fill(_ pending: inout [UInt8], from source: ByteSource, ended: inout Bool) throws(InputError) {
-        guard pending.count < chunkSize && !ended else { return }
-        var failure: InputError?
-        let kept = pending
-        pending = [UInt8](unsafeUninitializedCapacity: max(chunkSize, kept.count)) { buffer, count in
-            count = kept.count
-            _ = UnsafeMutableBufferPointer(rebasing: buffer[0..<count]).initialize(from: kept)
-            while count < chunkSize && !ended {
-                do throws(InputError) {
-                    let n = try source.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count...])))
-                    if n == 0 { ended = true }
-                    count += n
-                } catch {
-                    failure = error
-                    return
-                }
-            }
+    /// Fills `buffer` from the source after its first `used` bytes.
+    private func fill(_ buffer: UnsafeMutableRawBufferPointer, _ used: inout Int, from source: ByteSource,
+                      ended: inout Bool) throws(InputError) {
+        while used < buffer.count && !ended {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[used...]))
+            if n == 0 { ended = true }
+            used += n
         }
-        if let failure { throw failure }
     }
 
-    /// Where a chunk of `pending` can end at a record boundary without parsing it: after the last
+    /// Where a chunk of `text` can end at a record boundary without parsing it: after the last
     /// line feed, when the chunk holds no quote. Nil when that cannot be known this way.
-    private func safeCut(_ pending: [UInt8], ended: Bool) -> Int? {
-        guard let lastLF = ended ? pending.count - 1 : pending.lastIndex(of: 0x0A) else { return nil }
+    private func safeCut(_ text: UnsafeRawBufferPointer, ended: Bool) -> Int? {
+        guard let lastLF = ended ? text.count - 1 : text.lastIndex(of: 0x0A) else { return nil }
         let cut = lastLF + 1
-        if pending.withUnsafeBytes({ memchr($0.baseAddress!, 0x22, cut) }) != nil { return nil }
+        if memchr(text.baseAddress!, 0x22, cut) != nil { return nil }
         return cut
     }
 
