@@ -98,7 +98,7 @@ public struct Verifier: Sendable {
         var extracts = try reader.read(files.filter { $0.dataset != .hukou })
         trace?("read xueji, roster, poverty")
         // People those registers name who are not of school age (school-age people are kept anyway):
-        // mostly adults of poor households, a small set that every adult hukou record is looked up in.
+        // mostly adults of poor households, a small set that adult hukou records are looked up in.
         let scope = parameters.scopeBirthDates
         func adults(_ note: (UInt64) -> Void) {
             func adult(_ key: UInt64) { if !scope.contains(IDNumber(key: key).birthDate.packed) { note(key) } }
