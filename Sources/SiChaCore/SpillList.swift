@@ -66,12 +66,16 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     /// Sorts held elements by `key` when given (faster), else by `areInOrder`.
     private let key: (@Sendable (Element) -> UInt64)?
 
+    /// Where runs are written: `$TMPDIR`, else /tmp.
+    private let directory: String
+
     public init(budget: Int, by areInOrder: @escaping @Sendable (Element, Element) -> Bool,
-                number: (@Sendable (inout Element, Int) -> Void)? = nil) {
+                number: (@Sendable (inout Element, Int) -> Void)? = nil, directory: String? = nil) {
         self.budget = Swift.max(1, budget)
         self.areInOrder = areInOrder
         self.number = number
         key = nil
+        self.directory = directory ?? SpillList.temporaryDirectory
     }
 
     /// A list ordered by a key that is unique to each element.
@@ -80,7 +84,10 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         areInOrder = { key($0) < key($1) }
         number = nil
         self.key = key
+        directory = SpillList.temporaryDirectory
     }
+
+    private static var temporaryDirectory: String { getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp" }
 
     deinit { for run in runs { close(run.fd) } }
 
@@ -128,7 +135,6 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     /// Writes the held elements, sorted, as a run.
     private func spill() {
         sortHeld()
-        let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array((directory + "/sicha-spill-XXXXXX").utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { spillable = false; return }

@@ -143,5 +143,11 @@ import Testing
         list.finish()
         #expect(list.map(\.value) == Array((1...10).reversed()) && list.map(\.position) == Array(1...10))
         #expect(list.first?.value == 10 && !list.isEmpty)
+        // Where no run can be written, the elements stay in memory and nothing is lost.
+        let held = SpillList<Item>(budget: 3, by: { $0.value > $1.value }, number: { $0.position = $1 },
+                                   directory: "/nonexistent/sicha")
+        held.append(contentsOf: (1...10).map { Item($0) })
+        held.finish()
+        #expect(held.map(\.value) == Array((1...10).reversed()) && held.count == 10)
     }
 }
