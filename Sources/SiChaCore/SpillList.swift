@@ -63,8 +63,8 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     private var spillable = true
     public private(set) var count = 0
 
-    /// Sorts held elements by `key` when given (faster), else by `areInOrder`.
-    private let key: (@Sendable (Element) -> UInt64)?
+    /// Sorts and merges by `key` when given (faster), else by `areInOrder`.
+    @usableFromInline let key: (@Sendable (Element) -> UInt64)?
 
     /// Where runs are written: `$TMPDIR`, else /tmp.
     private let directory: String
@@ -178,7 +178,9 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     // Inlinable, so that readers in other modules get code made for their element type.
     @inlinable
     public func makeIterator() -> Iterator {
-        lock.sync { Iterator(runs: runs.map { RunCursor(fd: $0.fd, size: $0.size) }, held: held, areInOrder: areInOrder, number: number) }
+        lock.sync {
+            Iterator(runs: runs.map { RunCursor(fd: $0.fd, size: $0.size) }, held: held, areInOrder: areInOrder, key: key, number: number)
+        }
     }
 
     /// Reads the runs and the held elements merged in order.
@@ -186,41 +188,55 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         @usableFromInline var runs: [RunCursor]
         @usableFromInline let held: [Element]
         @usableFromInline var nextHeld = 0
+        /// Each run's next element, and its key when the list has one (`.max` past the end).
         @usableFromInline var heads: [Element?]
+        @usableFromInline var headKeys: [UInt64]
         @usableFromInline let areInOrder: @Sendable (Element, Element) -> Bool
+        @usableFromInline let key: (@Sendable (Element) -> UInt64)?
         @usableFromInline let number: (@Sendable (inout Element, Int) -> Void)?
         @usableFromInline var position = 0
 
         @inlinable init(runs: [RunCursor], held: [Element], areInOrder: @escaping @Sendable (Element, Element) -> Bool,
-             number: (@Sendable (inout Element, Int) -> Void)?) {
+                        key: (@Sendable (Element) -> UInt64)?, number: (@Sendable (inout Element, Int) -> Void)?) {
             self.runs = runs
             self.held = held
             self.areInOrder = areInOrder
+            self.key = key
             self.number = number
             heads = []
-            heads = self.runs.indices.map { self.runs[$0].next() }
+            headKeys = []
+            for i in self.runs.indices {
+                heads.append(self.runs[i].next())
+                headKeys.append(heads[i].map { key?($0) ?? 0 } ?? .max)
+            }
+        }
+
+        /// Whether the head of run `i` comes before that of run `j` (both there).
+        @inlinable func before(_ i: Int, _ j: Int) -> Bool {
+            key != nil ? headKeys[i] < headKeys[j] : areInOrder(heads[i]!, heads[j]!)
         }
 
         @inlinable
         public mutating func next() -> Element? {
             // The smallest of the runs' heads and the next held element (few runs: a linear scan).
-            var best: Int? = nil
-            for i in heads.indices {
-                guard let head = heads[i] else { continue }
-                if best == nil || areInOrder(head, heads[best!]!) { best = i }
-            }
-            var element: Element
-            if nextHeld < held.count, best == nil || areInOrder(held[nextHeld], heads[best!]!) {
+            var best = -1
+            for i in heads.indices where heads[i] != nil && (best < 0 || before(i, best)) { best = i }
+            var element: Element?
+            let heldFirst = nextHeld < held.count
+                && (best < 0 || (key.map { $0(held[nextHeld]) < headKeys[best] } ?? areInOrder(held[nextHeld], heads[best]!)))
+            if heldFirst {
                 element = held[nextHeld]
                 nextHeld += 1
-            } else if let b = best {
-                element = heads[b]!
-                heads[b] = runs[b].next()
+            } else if best >= 0 {
+                // Moved out, not copied: a finding holds several strings.
+                swap(&element, &heads[best])
+                heads[best] = runs[best].next()
+                headKeys[best] = heads[best].map { key?($0) ?? 0 } ?? .max
             } else {
                 return nil
             }
             position += 1
-            number?(&element, position)
+            number?(&element!, position)
             return element
         }
     }

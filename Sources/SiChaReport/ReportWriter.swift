@@ -63,9 +63,9 @@ public struct ReportWriter: Sendable {
             ("cases.csv", { self.cases(run.cases, run.model, $0) }),
             ("rejects.csv", { self.rejects(run, $0) }),
             ("data_issues.csv", { self.dataIssues(run, $0) }),
-            ("ledger_in_scope.csv", { self.ledger(run, run.children, $0) }),
-            ("ledger_suspected.csv", { self.ledger(run, run.children.filter { $0.status == .suspectedDropout }, $0) }),
-            ("ledger_dropped_out.csv", { self.ledger(run, run.children.filter { $0.status == .droppedOut }, $0) }),
+            ("ledger_in_scope.csv", { self.ledger(run, $0) { _ in true } }),
+            ("ledger_suspected.csv", { self.ledger(run, $0) { $0.status == .suspectedDropout } }),
+            ("ledger_dropped_out.csv", { self.ledger(run, $0) { $0.status == .droppedOut } }),
             ("summary.json", { $0.write(Self.summaryJSON(run, options: self.options)) }),
             ("report.html", { $0.write(HTMLReport.html(run)) }),
         ]
@@ -213,37 +213,44 @@ public struct ReportWriter: Sendable {
     }
 
     /// A ledger of the 2024 notice: children ordered by region code, then ID.
-    func ledger(_ run: Verification, _ children: [InScopeChild], _ file: OutputFile) {
+    /// The children of `run` that `include` takes, by region code, then ID. Only their positions
+    /// are held (4 bytes a child), not copies of them.
+    func ledger(_ run: Verification, _ file: OutputFile, where include: (InScopeChild) -> Bool) {
         header(file, ["id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade", "status", "level", "score"])
+        let children = run.children
         // The children come in ID order, so ordering them stably by region code gives region, then ID.
-        var regionNumber: [String: Int] = [:]
+        var regionNumber: [String: Int32] = [:]
         var regions: [String] = []
-        let region = children.map { child in
-            let code = run.regionCode(child)
-            if let n = regionNumber[code] { return n }
-            regionNumber[code] = regions.count
-            regions.append(code)
-            return regions.count - 1
+        var chosen: [Int32] = [], region: [Int32] = []
+        for i in children.indices where include(children[i]) {
+            let code = run.regionCode(children[i])
+            let n = regionNumber[code] ?? {
+                regionNumber[code] = Int32(regions.count)
+                regions.append(code)
+                return Int32(regions.count - 1)
+            }()
+            chosen.append(Int32(i))
+            region.append(n)
         }
         var rank = [Int](repeating: 0, count: regions.count)
         for (r, n) in regions.indices.sorted(by: { regions[$0].utf8.lexicographicallyPrecedes(regions[$1].utf8) }).enumerated() { rank[n] = r }
         var next = [Int](repeating: 0, count: regions.count + 1)
-        for n in region { next[rank[n] + 1] += 1 }
+        for n in region { next[rank[Int(n)] + 1] += 1 }
         for r in regions.indices { next[r + 1] += next[r] }
-        var sorted = [Int](repeating: 0, count: children.count)
-        for (i, n) in region.enumerated() {
-            sorted[next[rank[n]]] = i
-            next[rank[n]] += 1
+        var sorted = [Int32](repeating: 0, count: chosen.count)
+        for (k, n) in region.enumerated() {
+            sorted[next[rank[Int(n)]]] = Int32(k)
+            next[rank[Int(n)]] += 1
         }
-        let order = sorted, codes = regions
+        let order = sorted, codes = regions, at = chosen, regionOf = region
         rows(order.count, to: file) { n, file in
-            let i = order[n], c = children[i]
+            let k = Int(order[n]), c = children[Int(at[k])]
             field(file, c.id)
             run.withText(c.name) { file.field(bytes: $0) }
             file.field(c.id.sex.code)
             field(file, c.id.birthDate)
             file.field(run.parameters.age(c.id))
-            file.field(codes[region[i]])
+            file.field(codes[Int(regionOf[k])])
             run.withText(c.school) { file.field(bytes: $0) }
             if let grade = c.grade { file.field(Int(grade)) } else { file.field("") }
             file.field(c.status.name)
