@@ -78,14 +78,21 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         self.directory = directory ?? SpillList.temporaryDirectory
     }
 
-    /// A list ordered by a key that is unique to each element.
-    public init(budget: Int, key: @escaping @Sendable (Element) -> UInt64) {
+    /// A list ordered by a key that is unique to each element; `kinds` elements of each kind
+    /// are counted as they come, so that readers can skip the kinds there are none of.
+    public init(budget: Int, key: @escaping @Sendable (Element) -> UInt64, kinds: Int = 1, kind: @escaping @Sendable (Element) -> Int = { _ in 0 }) {
         self.budget = Swift.max(1, budget)
         areInOrder = { key($0) < key($1) }
         number = nil
         self.key = key
         directory = SpillList.temporaryDirectory
+        counts = [Int](repeating: 0, count: kinds)
+        self.kind = kind
     }
+
+    /// How many elements of each kind were appended.
+    public private(set) var counts: [Int] = []
+    private var kind: (@Sendable (Element) -> Int)?
 
     private static var temporaryDirectory: String { getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp" }
 
@@ -95,6 +102,7 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         lock.sync {
             held += elements
             count += elements.count
+            if let kind { for e in elements { counts[kind(e)] += 1 } }
             if held.count >= budget && spillable { spill() }
         }
     }

@@ -33,6 +33,8 @@ public struct Verification: Sendable {
     public var given: Set<Dataset>
     /// Ordered by code, then file order, then line.
     public let findings: SpillList<Finding>
+    /// How many findings there are of each code.
+    public func count(_ code: FindingCode) -> Int { findings.counts[code.ordinal] }
     /// Ordered by file order, then line.
     public var rejects: [Reject]
     /// Ranked: score, then region code, then ID.
@@ -141,7 +143,8 @@ public struct Verifier: Sendable {
     /// `extracts` so that they are not held twice.
     func join(_ extracts: inout [FileExtract], given: Set<Dataset>) -> Verification {
         // Code, file, line in one key: files (at most 4000, 12 bits) start at bit 44.
-        let findings = SpillList<Finding>(budget: spillBudget) { UInt64($0.code.ordinal) << 56 | $0.location.packed }
+        let findings = SpillList<Finding>(budget: spillBudget, key: { UInt64($0.code.ordinal) << 56 | $0.location.packed },
+                                          kinds: FindingCode.allCases.count, kind: { $0.code.ordinal })
         let cases = SpillList<Case>(budget: spillBudget, by: { a, b in
             if a.score != b.score { return a.score > b.score }
             if a.regionCode != b.regionCode { return a.regionCode.utf8.lexicographicallyPrecedes(b.regionCode.utf8) }

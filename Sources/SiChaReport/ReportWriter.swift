@@ -201,7 +201,8 @@ public struct ReportWriter: Sendable {
     func dataIssues(_ run: Verification, _ file: OutputFile) {
         header(file, ["rank", "priority", "code", "dataset", "id", "name", "region_code", "school_code", "file", "line", "detail"])
         var rank = 0
-        for priority in 1...3 {
+        // (A priority with no findings is not looked for: the findings may be in files.)
+        for priority in 1...3 where FindingCode.allCases.contains(where: { Self.dataIssuePriority($0) == priority && run.count($0) > 0 }) {
             for f in run.findings where Self.dataIssuePriority(f.code) == priority {
                 rank += 1
                 file.field(rank)

@@ -10,11 +10,9 @@ public enum ScreenSummary {
             let read = files.reduce(0) { $0 + $1.rowsRead }, rejected = files.reduce(0) { $0 + $1.rowsRejected }
             lines.append("\(dataset.name.padding(8)) \(String(read).leftPadding(10)) rows  \(String(rejected).leftPadding(8)) rejected  (\(files.count) file\(files.count == 1 ? "" : "s"))")
         }
-        var counts: [FindingCode: Int] = [:]
-        for f in run.findings { counts[f.code, default: 0] += 1 }
-        if !counts.isEmpty { lines.append("findings:") }
-        for code in FindingCode.allCases.sorted() where counts[code] != nil {
-            lines.append("  \(code.rawValue.padding(28)) \(String(counts[code]!).leftPadding(10))")
+        if !run.findings.isEmpty { lines.append("findings:") }
+        for code in FindingCode.allCases.sorted() where run.count(code) > 0 {
+            lines.append("  \(code.rawValue.padding(28)) \(String(run.count(code)).leftPadding(10))")
         }
         var levels = [Int](repeating: 0, count: RiskLevel.allCases.count)
         for c in run.cases { levels[c.level.rawValue] += 1 }
