@@ -99,53 +99,64 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     deinit { for run in runs { close(run.fd) } }
 
     public func append(contentsOf elements: [Element]) {
+        var full: [Element] = []
         lock.sync {
             held += elements
             count += elements.count
             if let kind { for e in elements { counts[kind(e)] += 1 } }
-            if held.count >= budget && spillable { spill() }
+            if held.count >= budget && spillable { swap(&full, &held) }
+        }
+        // Sorted and written outside the lock, so that other threads go on appending meanwhile.
+        guard !full.isEmpty else { return }
+        sort(&full)
+        if let run = write(full) {
+            lock.sync { runs.append(run) }
+        } else {
+            lock.sync {
+                spillable = false
+                held += full
+            }
         }
     }
 
     /// Orders what is held; call once, after the last append and before reading.
     public func finish() {
-        lock.sync { sortHeld() }
-    }
-
-    /// Sorts the positions of the held elements, then moves each element once along the cycles
-    /// of the permutation: elements that hold strings are costly to move about as a sort does.
-    private func sortHeld() {
-        var source: [Int]
-        if let key {
-            var order = held.map(key).enumerated().map { ($0.element, $0.offset) }
-            order.sort { $0.0 < $1.0 }
-            source = order.map(\.1)
-        } else {
-            source = Array(held.indices)
-            held.withUnsafeBufferPointer { items in source.sort { areInOrder(items[$0], items[$1]) } }
-        }
-        for start in source.indices where source[start] >= 0 && source[start] != start {
-            let saved = held[start]
-            var at = start
-            while true {
-                let from = source[at]
-                source[at] = -1
-                if from == start { held[at] = saved; break }
-                held[at] = held[from]
-                at = from
-            }
-        }
+        lock.sync { sort(&held) }
     }
 
     public var isEmpty: Bool { count == 0 }
     public var first: Element? { var i = makeIterator(); return i.next() }
 
-    /// Writes the held elements, sorted, as a run.
-    private func spill() {
-        sortHeld()
+    /// Sorts the positions of `items`, then moves each element once along the cycles of the
+    /// permutation: elements that hold strings are costly to move about as a sort does.
+    private func sort(_ items: inout [Element]) {
+        var source: [Int]
+        if let key {
+            var order = items.map(key).enumerated().map { ($0.element, $0.offset) }
+            order.sort { $0.0 < $1.0 }
+            source = order.map(\.1)
+        } else {
+            source = Array(items.indices)
+            items.withUnsafeBufferPointer { items in source.sort { areInOrder(items[$0], items[$1]) } }
+        }
+        for start in source.indices where source[start] >= 0 && source[start] != start {
+            let saved = items[start]
+            var at = start
+            while true {
+                let from = source[at]
+                source[at] = -1
+                if from == start { items[at] = saved; break }
+                items[at] = items[from]
+                at = from
+            }
+        }
+    }
+
+    /// Writes sorted `items` as a run; nil when it cannot be written.
+    private func write(_ items: [Element]) -> (fd: Int32, size: Int)? {
         var template = Array((directory + "/sicha-spill-XXXXXX").utf8CString)
         let fd = mkstemp(&template)
-        guard fd >= 0 else { spillable = false; return }
+        guard fd >= 0 else { return nil }
         unlink(template)
         var out = SpillWriter()
         var size = 0
@@ -153,7 +164,7 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
             let ok = out.bytes.withUnsafeBytes { buffer in
                 var done = 0
                 while done < buffer.count {
-                    let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                    let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 { return false }
                     done += n
@@ -165,7 +176,7 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
             return ok
         }
         var ok = true
-        for element in held where ok {
+        for element in items where ok {
             // Each element is preceded by its length, for the reader to find its end.
             let start = out.bytes.count
             out.put(UInt32(0))
@@ -176,11 +187,9 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         }
         guard ok && flush() else {
             close(fd)
-            spillable = false
-            return
+            return nil
         }
-        runs.append((fd, size))
-        held = []
+        return (fd, size)
     }
 
     // Inlinable, so that readers in other modules get code made for their element type.
