@@ -87,25 +87,64 @@ public struct KeySet: Sendable {
 public struct KeyLines: Sendable {
     static let parts = 16
     private(set) var keys = [[UInt64]](repeating: [], count: KeyLines.parts)
-    private(set) var lines = [[UInt32]](repeating: [], count: KeyLines.parts)
+    /// Each part's lines, which ascend, as the steps between them in LEB128: mostly one byte, as
+    /// an adult is seldom more than 127 lines after the part's one before.
+    private(set) var steps = [[UInt8]](repeating: [], count: KeyLines.parts)
+    /// The line of each part's last key (0 before the first).
+    private var last = [Int](repeating: 0, count: KeyLines.parts)
 
     public init() {}
+
+    @inline(__always)
+    private static func put(_ value: Int, _ bytes: inout [UInt8]) {
+        var v = UInt(value)
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    @inline(__always)
+    private static func get(_ bytes: [UInt8], _ at: inout Int) -> Int {
+        var value = 0, shift = 0
+        while true {
+            let b = bytes[at]
+            at += 1
+            value |= Int(b & 0x7F) << shift
+            if b < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    /// The lines of part `p`, in order.
+    func lines(_ p: Int) -> [Int] {
+        var at = 0, line = 0
+        return keys[p].map { _ in line += KeyLines.get(steps[p], &at); return line }
+    }
 
     /// Bits 60–63 of a hash of `key` choose its part, bits 56–59 its piece.
     @inline(__always)
     private static func hash(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0xC2B2_AE3D_27D4_EB4F) >> 56) }
 
+    /// Adds a key; lines come in ascending order.
     public mutating func add(_ key: UInt64, line: Int) {
         let p = KeyLines.hash(key) >> 4
         keys[p].append(key)
-        lines[p].append(UInt32(truncatingIfNeeded: line))
+        KeyLines.put(line - last[p], &steps[p])
+        last[p] = line
     }
 
     /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`.
     mutating func append(_ other: KeyLines, linesBefore: Int) {
         for p in 0..<KeyLines.parts where !other.keys[p].isEmpty {
             keys[p] += other.keys[p]
-            lines[p] += other.lines[p].map { $0 + UInt32(truncatingIfNeeded: linesBefore) }
+            // Only the first step changes: it now starts from this part's last line.
+            var at = 0
+            let first = KeyLines.get(other.steps[p], &at)
+            KeyLines.put(linesBefore + first - last[p], &steps[p])
+            steps[p] += other.steps[p][at...]
+            last[p] = linesBefore + other.last[p]
         }
     }
 
@@ -141,7 +180,7 @@ public struct KeyLines: Sendable {
                     var seen = KeySet(capacity: starts[i + 1] - starts[i])
                     for key in pieces[starts[i] ..< starts[i + 1]] where !seen.insert(key) && twice.insert(key) { again.append(key) }
                 }
-                let lines = files.map { f in f.keys[p].indices.filter { twice.contains(f.keys[p][$0]) }.map { Int(f.lines[p][$0]) } }
+                let lines = files.map { f in zip(f.keys[p], f.lines(p)).filter { twice.contains($0.0) }.map(\.1) }
                 found.update { $0[p] = (again, lines) }
             }
         }
