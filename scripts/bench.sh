@@ -10,7 +10,7 @@
 #   SIZES="47000000" DUCKDB=0 REPEAT=1 bash scripts/bench.sh   # a province, without DuckDB
 #
 # Corpora are generated once under bench-data/<persons>/ (git-ignored) and reused; outputs go to
-# bench-data/out/. Installs zstd, GNU time and the duckdb Python package when missing.
+# bench-data/out/. Installs zstd, GNU time (scripts/setup.sh) and the duckdb Python package when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,12 +23,6 @@ DATA=bench-data
 
 # --- what the benchmark needs -------------------------------------------------------------------
 bash scripts/setup.sh
-if ! /usr/bin/time --version 2>&1 | grep -q GNU; then
-    echo "installing GNU time" >&2
-    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq time >/dev/null
-fi
 [ "$DUCKDB" = 0 ] || python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
 echo "building sicha (release)" >&2
 swift build -c release --product sicha >&2

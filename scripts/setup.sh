@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building sicha needs beyond the Swift toolchain: libzstd (headers and library),
-# pkg-config to find it, and the zstd command used by tests and benchmarks.
+# pkg-config to find it, the zstd command used by tests and benchmarks, and GNU time, with which
+# the benchmark scripts measure peak memory.
 set -euo pipefail
 missing=()
 dpkg -s libzstd-dev >/dev/null 2>&1 || missing+=(libzstd-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v zstd >/dev/null 2>&1 || missing+=(zstd)
+/usr/bin/time --version 2>&1 | grep -q GNU || missing+=(time)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]}" >&2
     sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
