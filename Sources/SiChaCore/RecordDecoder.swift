@@ -101,7 +101,7 @@ struct RecordDecoder {
         guard let (id, stated) = identify(C.id.rawValue, name: C.name.rawValue, region: C.regionCode.rawValue, school: nil,
                                           stated: (C.sex.rawValue, C.birthDate.rawValue), into: &out) else { return nil }
         switch selection {
-        case .all: break
+        case .all, .only: break  // (`.only` skipped everyone else above)
         case .population(_, let scope):
             if !scope.contains(id.birthDate.packed) {
                 adults.append(HukouRecord(key: id.key, location: location, name: adultText.add(field(C.name.rawValue)),
@@ -109,8 +109,6 @@ struct RecordDecoder {
                 if adults.count == 4096 { finish(into: &out) }
                 return nil
             }
-        case .only(let keys):
-            if !keys.contains(id.key) { return nil }
         }
         out.hukou.append(HukouRecord(key: id.key, location: location, name: out.arena.add(field(C.name.rawValue)),
                                      region: out.arena.add(field(C.regionCode.rawValue)), stated: stated, status: status))

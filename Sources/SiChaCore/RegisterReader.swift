@@ -234,9 +234,7 @@ public struct RegisterReader: Sendable {
             var out = FileExtract(file: file)
             for line in lines {
                 guard try csv.skip(toLine: line), try csv.next() else { break }
-                if csv.problem == nil && csv.fieldCount == layout.fieldCount && TextCheck.encodingProblem(csv.raw) == nil {
-                    _ = decoder.decode(into: &out)
-                }
+                if layout.problem(of: csv) == nil { _ = decoder.decode(into: &out) }
             }
             return out
         } catch {
@@ -270,17 +268,7 @@ public struct RegisterReader: Sendable {
         let file = layout.file
         while try csv.next() {
             out.rowsRead += 1
-            let problem: String?
-            if let csvProblem = csv.problem {
-                problem = csvProblem.description
-            } else if csv.fieldCount != layout.fieldCount {
-                problem = "field count \(csv.fieldCount), header has \(layout.fieldCount)"
-            } else if let encoding = TextCheck.encodingProblem(csv.raw) {
-                problem = encoding
-            } else {
-                problem = decoder.decode(into: &out)
-            }
-            if let problem {
+            if let problem = layout.problem(of: csv) ?? decoder.decode(into: &out) {
                 out.rowsRejected += 1
                 out.rejects.append(Reject(dataset: file.dataset, location: decoder.location, reason: problem, raw: TextCheck.excerpt(csv.raw)))
             }
@@ -305,6 +293,14 @@ struct Layout: Sendable {
         self.file = file
         positions = try Schema.resolve(header: header, dataset: file.dataset)
         fieldCount = header.count
+    }
+
+    /// Why the current row of `csv` cannot be a record of this file before its fields are
+    /// decoded (broken CSV, wrong field count, bad encoding), or nil.
+    func problem(of csv: CSVReader) -> String? {
+        if let csvProblem = csv.problem { return csvProblem.description }
+        if csv.fieldCount != fieldCount { return "field count \(csv.fieldCount), header has \(fieldCount)" }
+        return TextCheck.encodingProblem(csv.raw)
     }
 }
 

@@ -318,7 +318,11 @@ extension Finding: Spillable {
         out.put(UInt8(dataset.rawValue))
         out.put(location.packed)
         out.put(key)
-        for text in [rawID, name, regionCode, schoolCode, detail] { out.put(text) }
+        out.put(rawID)
+        out.put(name)
+        out.put(regionCode)
+        out.put(schoolCode)
+        out.put(detail)
     }
 
     public init(unspilling input: inout SpillReader) {

@@ -116,9 +116,11 @@ public struct Verifier: Sendable {
         adults { interesting.insert($0) }
         interesting.summarize()
         // A stream (standard input, a pipe) cannot be read a second time: it is kept in full.
-        let streams = hukouFiles.filter { regularFileSize($0.path) == nil }
-        var hukou = try reader.read(hukouFiles.filter { regularFileSize($0.path) != nil },
-                                    selection: .population(interesting: interesting, scope: scope))
+        var regular: [InputFile] = [], streams: [InputFile] = []
+        for file in hukouFiles {
+            if regularFileSize(file.path) != nil { regular.append(file) } else { streams.append(file) }
+        }
+        var hukou = try reader.read(regular, selection: .population(interesting: interesting, scope: scope))
         hukou += try reader.read(streams)
         interesting = KeySet()
         trace?("read hukou")
