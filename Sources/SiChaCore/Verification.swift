@@ -53,7 +53,7 @@ public struct Verification: Sendable {
     public func text(_ t: RecordText) -> String { t.file < 0 ? "" : arenas[Int(t.file)].string(t.ref) }
 
     /// Calls `body` with the bytes of the text a ledger entry refers to, without making a string.
-    public func withText<R>(_ t: RecordText, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    public func withText(_ t: RecordText, _ body: (UnsafeRawBufferPointer) -> Void) {
         t.file < 0 ? body(UnsafeRawBufferPointer(start: nil, count: 0)) : arenas[Int(t.file)].withBytes(t.ref, body)
     }
 
@@ -94,8 +94,11 @@ public struct Verifier: Sendable {
     /// population only as keys and lines). The lines of people kept as keys who occur twice among
     /// `normal` records are read again, so that their duplicates can be reported with name and region.
     public func run(_ files: [InputFile]) throws(FileError) -> Verification {
-        var reader = RegisterReader(parameters: parameters, gb18030: gb18030, threads: threads)
-        reader.chunkSize = chunkSize
+        let reader = {
+            var reader = RegisterReader(parameters: parameters, gb18030: gb18030, threads: threads)
+            reader.chunkSize = chunkSize
+            return reader
+        }()
         let hukouFiles = files.filter { $0.dataset == .hukou }
         var extracts = try reader.read(files.filter { $0.dataset != .hukou })
         trace?("read xueji, roster, poverty")
@@ -126,24 +129,24 @@ public struct Verifier: Sendable {
         trace?("read hukou")
         let (twice, lines) = KeyLines.repeated(in: hukou.map(\.population), threads: threads)
         trace?("find duplicate keys")
-        for i in hukou.indices {
-            hukou[i].population = KeyLines()
-            if !lines[i].isEmpty {
-                hukou[i].append(try reader.reread(hukou[i].file, lines: lines[i], selection: .only(twice)), accounting: false)
-            }
-        }
-        trace?("hukou duplicates (\(twice.count) keys read again)")
+        let again = hukou.indices.filter { !lines[$0].isEmpty }.map { (hukou[$0].file, lines[$0]) }
+        for i in hukou.indices { hukou[i].population = KeyLines() }
         extracts += hukou
         hukou = []  // The join takes the records out of `extracts`: no second reference may keep them.
         extracts.sort { $0.file.index < $1.file.index }
-        let result = join(&extracts, given: Set(files.map(\.dataset)))
+        // The lines of those keys are read again while the registers are sorted.
+        let result = try join(&extracts, given: Set(files.map(\.dataset)), room: again.reduce(0) { $0 + $1.1.count }) {
+            () throws(FileError) in try again.map { file, lines throws(FileError) in try reader.reread(file, lines: lines, selection: .only(twice)) }
+        }
         trace?("join")
         return result
     }
 
     /// 三比对: joins the extracts of all files by ID and ranks the cases, taking the records out of
-    /// `extracts` so that they are not held twice.
-    func join(_ extracts: inout [FileExtract], given: Set<Dataset>) -> Verification {
+    /// `extracts` so that they are not held twice. `more` gives hukou records to add (at most
+    /// `room` of them); it runs while the registers are sorted.
+    func join(_ extracts: inout [FileExtract], given: Set<Dataset>, room: Int,
+              more: @escaping @Sendable () throws(FileError) -> [FileExtract]) throws(FileError) -> Verification {
         // Code, file, line in one key: files (at most 4000, 12 bits) start at bit 44.
         let findings = SpillList<Finding>(budget: spillBudget, key: { UInt64($0.code.ordinal) << 56 | $0.location.packed },
                                           kinds: FindingCode.allCases.count, kind: { $0.code.ordinal })
@@ -152,8 +155,9 @@ public struct Verifier: Sendable {
             if a.regionCode != b.regionCode { return a.regionCode.utf8.lexicographicallyPrecedes(b.regionCode.utf8) }
             return a.id < b.id
         }, number: { $0.rank = $1 })
-        var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, findings: findings, cases: cases)
-        join.run(threads: threads, trace: trace)
+        var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, room: room,
+                              findings: findings, cases: cases)
+        try join.run(threads: threads, trace: trace, more: more)
         for i in extracts.indices {
             // A roster row's region is its school's, known once the xueji register is read.
             for j in extracts[i].findings.indices where extracts[i].findings[j].dataset == .roster {
@@ -194,7 +198,7 @@ struct PersonJoin {
     typealias Slice<R> = UnsafeBufferPointer<R>
     let parameters: RunParameters
     let model: RiskModel
-    let arenas: [TextArena]
+    var arenas: [TextArena]
     let hasHukou: Bool, hasXueji: Bool, hasRoster: Bool, hasPoverty: Bool
     var hukou: [HukouRecord] = []
     var xueji: [XuejiRecord] = []
@@ -209,8 +213,9 @@ struct PersonJoin {
     /// The codes of the findings on the person being walked.
     var personCodes = FindingCodes()
 
-    /// Takes the records out of `extracts` (so that they are not held twice).
-    init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: inout [FileExtract],
+    /// Takes the records out of `extracts` (so that they are not held twice), with room for `room`
+    /// more hukou records.
+    init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: inout [FileExtract], room: Int,
          findings: SpillList<Finding>, cases: SpillList<Case>) {
         self.parameters = parameters
         self.model = model
@@ -218,6 +223,7 @@ struct PersonJoin {
         (hasHukou, hasXueji, hasRoster, hasPoverty) =
             (given.contains(.hukou), given.contains(.xueji), given.contains(.roster), given.contains(.poverty))
         arenas = extracts.map(\.arena)
+        for i in extracts.indices { extracts[i].arena = TextArena() }  // (`run` adds texts: one reference only)
         func gather<R>(_ part: WritableKeyPath<FileExtract, [R]>) -> [R] {
             let holders = extracts.indices.filter { !extracts[$0][keyPath: part].isEmpty }
             if holders.count == 1 {
@@ -233,12 +239,16 @@ struct PersonJoin {
             }
             return all
         }
-        hukou = gather(\.hukou); xueji = gather(\.xueji); roster = gather(\.roster); poverty = gather(\.poverty)
+        hukou = gather(\.hukou)
+        hukou.reserveCapacity(hukou.count + room)  // (mostly there already: an array grows by doubling)
+        xueji = gather(\.xueji); roster = gather(\.roster); poverty = gather(\.poverty)
         for e in extracts { schoolRegions.merge(e.schoolRegions) { first, _ in first } }
     }
 
-    /// Sorts the four tables by ID and record order (each on its own thread when `threads` > 1), then walks them.
-    mutating func run(threads: Int, trace: (@Sendable (String) -> Void)? = nil) {
+    /// Sorts the four tables by ID and record order (each on its own thread when `threads` > 1)
+    /// while `more` gives hukou records to add, adds them, then walks the tables.
+    mutating func run(threads: Int, trace: (@Sendable (String) -> Void)?,
+                      more: @escaping @Sendable () throws(FileError) -> [FileExtract]) throws(FileError) {
         let tables = Slots(Tables(hukou: hukou, xueji: xueji, roster: roster, poverty: poverty))
         (hukou, xueji, roster, poverty) = ([], [], [], [])
         // Takes one table out, sorts it outside the lock, puts it back.
@@ -256,15 +266,34 @@ struct PersonJoin {
             default: sort(\Tables.poverty)
             }
         }
+        let added = Slots<Result<[FileExtract], FileError>>(.success([]))
         if threads > 1 {
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) {
+                let result = Result(catching: more)
+                added.update { $0 = result }
+            }
             DispatchQueue.concurrentPerform(iterations: 4, execute: sort)
+            group.wait()
         } else {
+            let result = Result(catching: more)
+            added.update { $0 = result }
             for i in 0..<4 { sort(i) }
         }
-        var sorted = Tables(hukou: [], xueji: [], roster: [], poverty: [])
-        tables.update { swap(&sorted, &$0) }
-        (hukou, xueji, roster, poverty) = (sorted.hukou, sorted.xueji, sorted.roster, sorted.poverty)
-        trace?("sort the registers by ID")
+        tables.update {
+            (hukou, xueji, roster, poverty) = ($0.hukou, $0.xueji, $0.roster, $0.poverty)
+            $0 = Tables(hukou: [], xueji: [], roster: [], poverty: [])  // (no second reference: `hukou` grows in place)
+        }
+        for extract in try added.value.get() {
+            // Its texts go to the end of its file's arena.
+            var file = FileExtract(file: extract.file)
+            swap(&file.arena, &arenas[extract.file.index])
+            file.append(extract, accounting: false)
+            swap(&file.arena, &arenas[extract.file.index])
+            sortByKey(&file.hukou)
+            mergeSorted(&hukou, file.hukou)
+        }
+        trace?("sort the registers by ID, read the lines of duplicate hukou keys again")
         // The people are walked in parts of the ID range, several parts at once; the parts' results
         // are put together in ID order.
         let counts = [hukou.count, xueji.count, roster.count, poverty.count], most = counts.max()!
