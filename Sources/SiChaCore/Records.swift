@@ -53,9 +53,13 @@ public struct TextArena: Sendable {
     mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
     func withBytes<R>(_ ref: TextRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        guard ref.isInline else {
-            return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[ref.offset ..< ref.offset + ref.count])) }
-        }
+        ref.isInline ? Self.withBytes(ref, in: UnsafeRawBufferPointer(start: nil, count: 0), body)
+            : bytes.withUnsafeBytes { Self.withBytes(ref, in: $0, body) }
+    }
+
+    /// The bytes of `ref` in an arena whose bytes are `bytes`.
+    static func withBytes<R>(_ ref: TextRef, in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard ref.isInline else { return body(UnsafeRawBufferPointer(rebasing: bytes[ref.offset ..< ref.offset + ref.count])) }
         let count = Int(ref.packed >> 57 & 31)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { digits in
             var value = ref.packed & (1 << 57 - 1)

@@ -52,9 +52,23 @@ public struct Verification: Sendable {
     /// The text a ledger entry refers to.
     public func text(_ t: RecordText) -> String { t.file < 0 ? "" : arenas[Int(t.file)].string(t.ref) }
 
-    /// Calls `body` with the bytes of the text a ledger entry refers to, without making a string.
-    public func withText(_ t: RecordText, _ body: (UnsafeRawBufferPointer) -> Void) {
-        t.file < 0 ? body(UnsafeRawBufferPointer(start: nil, count: 0)) : arenas[Int(t.file)].withBytes(t.ref, body)
+    /// Calls `body` with the texts of the records as bytes, to be read on several threads at once
+    /// without counting references to shared storage (a ledger holds millions of rows).
+    public func withTexts<R>(_ body: (Texts) -> R) -> R {
+        func from(_ i: Int, _ bytes: [UnsafeRawBufferPointer]) -> R {
+            i == arenas.count ? body(Texts(arenas: bytes)) : arenas[i].bytes.withUnsafeBytes { from(i + 1, bytes + [$0]) }
+        }
+        return from(0, [])
+    }
+
+    /// The texts of a run's records, valid inside `withTexts`.
+    public struct Texts: @unchecked Sendable {
+        let arenas: [UnsafeRawBufferPointer]
+
+        /// Calls `body` with the bytes of the text a ledger entry refers to, without making a string.
+        public func with(_ t: RecordText, _ body: (UnsafeRawBufferPointer) -> Void) {
+            t.file < 0 ? body(UnsafeRawBufferPointer(start: nil, count: 0)) : TextArena.withBytes(t.ref, in: arenas[Int(t.file)], body)
+        }
     }
 
     /// A child's region code; for a child known only from a roster, the region of the school.
@@ -158,6 +172,7 @@ public struct Verifier: Sendable {
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, room: room,
                               findings: findings, cases: cases)
         try join.run(threads: threads, trace: trace, more: more)
+        trace?("T run")
         for i in extracts.indices {
             // A roster row's region is its school's, known once the xueji register is read.
             for j in extracts[i].findings.indices where extracts[i].findings[j].dataset == .roster {
@@ -166,8 +181,11 @@ public struct Verifier: Sendable {
             findings.append(contentsOf: extracts[i].findings)
             extracts[i].findings = []
         }
+        trace?("T appended")
         findings.finish()
+        trace?("T findings finish")
         cases.finish()
+        trace?("T cases finish")
         return Verification(
             parameters: parameters,
             files: extracts.map { FileStats(dataset: $0.file.dataset, path: $0.file.path, rowsRead: $0.rowsRead,

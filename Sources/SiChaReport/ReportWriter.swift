@@ -238,27 +238,29 @@ public struct ReportWriter: Sendable {
         var next = [Int](repeating: 0, count: regions.count + 1)
         for n in region { next[rank[Int(n)] + 1] += 1 }
         for r in regions.indices { next[r + 1] += next[r] }
-        var sorted = [Int32](repeating: 0, count: chosen.count)
+        // The positions and regions in output order, so that the rows read them in sequence.
+        var sortedAt = [Int32](repeating: 0, count: chosen.count), sortedRegion = sortedAt
         for (k, n) in region.enumerated() {
-            sorted[next[rank[Int(n)]]] = Int32(k)
+            sortedAt[next[rank[Int(n)]]] = chosen[k]
+            sortedRegion[next[rank[Int(n)]]] = n
             next[rank[Int(n)]] += 1
         }
-        let order = sorted, codes = regions, at = chosen, regionOf = region
-        rows(order.count, to: file) { n, file in
-            let k = Int(order[n]), c = children[Int(at[k])]
+        let codes = regions, at = sortedAt, regionOf = sortedRegion
+        run.withTexts { texts in rows(at.count, to: file) { k, file in
+            let c = children[Int(at[k])]
             field(file, c.id)
-            run.withText(c.name) { file.field(bytes: $0) }
+            texts.with(c.name) { file.field(bytes: $0) }
             file.field(c.id.sex.code)
             field(file, c.id.birthDate)
             file.field(run.parameters.age(c.id))
             file.field(codes[Int(regionOf[k])])
-            run.withText(c.school) { file.field(bytes: $0) }
+            texts.with(c.school) { file.field(bytes: $0) }
             if let grade = c.grade { file.field(Int(grade)) } else { file.field("") }
             file.field(c.status.name)
             file.field(c.level?.name ?? "")
             if let score = c.score { file.field(Int(score)) } else { file.field("") }
             file.endRow()
-        }
+        } }
     }
 
     /// Writes rows `0 ..< count` to `file` in order, `row` formatting one: blocks of rows are
