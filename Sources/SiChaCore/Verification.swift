@@ -172,7 +172,6 @@ public struct Verifier: Sendable {
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, room: room,
                               findings: findings, cases: cases)
         try join.run(threads: threads, trace: trace, more: more)
-        trace?("T run")
         for i in extracts.indices {
             // A roster row's region is its school's, known once the xueji register is read.
             for j in extracts[i].findings.indices where extracts[i].findings[j].dataset == .roster {
@@ -181,11 +180,12 @@ public struct Verifier: Sendable {
             findings.append(contentsOf: extracts[i].findings)
             extracts[i].findings = []
         }
-        trace?("T appended")
-        findings.finish()
-        trace?("T findings finish")
-        cases.finish()
-        trace?("T cases finish")
+        if threads > 1 {
+            DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? findings.finish() : cases.finish() }
+        } else {
+            findings.finish()
+            cases.finish()
+        }
         return Verification(
             parameters: parameters,
             files: extracts.map { FileStats(dataset: $0.file.dataset, path: $0.file.path, rowsRead: $0.rowsRead,
