@@ -127,6 +127,15 @@ public struct KeyLines: Sendable {
     @inline(__always)
     private static func hash(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0xC2B2_AE3D_27D4_EB4F) >> 56) }
 
+    /// Removes every key, keeping the room.
+    mutating func removeAll() {
+        for p in 0..<KeyLines.parts {
+            keys[p].removeAll(keepingCapacity: true)
+            steps[p].removeAll(keepingCapacity: true)
+            last[p] = 0
+        }
+    }
+
     /// Adds a key; lines come in ascending order.
     public mutating func add(_ key: UInt64, line: Int) {
         let p = KeyLines.hash(key) >> 4

@@ -30,7 +30,7 @@ public enum HukouSelection: Sendable {
 /// What reading one file gives: its records with valid IDs, its rejects and record-level findings,
 /// and its row accounting.
 public struct FileExtract: Sendable {
-    public let file: InputFile
+    public internal(set) var file: InputFile
     public internal(set) var rowsRead = 0
     public internal(set) var rowsRejected = 0
     public var rowsAccepted: Int { rowsRead - rowsRejected }
@@ -49,6 +49,21 @@ public struct FileExtract: Sendable {
     var lines = 0
 
     init(file: InputFile) { self.file = file }
+
+    /// Empties the extract for a chunk of `file`, keeping the room its arrays had.
+    mutating func reuse(for file: InputFile) {
+        self.file = file
+        (rowsRead, rowsRejected, lines) = (0, 0, 0)
+        rejects.removeAll(keepingCapacity: true)
+        findings.removeAll(keepingCapacity: true)
+        arena.removeAll()
+        hukou.removeAll(keepingCapacity: true)
+        xueji.removeAll(keepingCapacity: true)
+        roster.removeAll(keepingCapacity: true)
+        poverty.removeAll(keepingCapacity: true)
+        population.removeAll()
+        schoolRegions.removeAll(keepingCapacity: true)
+    }
 
     /// Appends the extract of the next chunk of the same file, whose lines count from 1 after
     /// `linesBefore` lines; without `accounting`, only its records (a second pass over the file).
@@ -103,6 +118,21 @@ final class ChunkPool: @unchecked Sendable {
     }
 }
 
+/// The extracts of chunks that were appended to their files, emptied and given to the next
+/// chunks: arrays that keep their room cost no new pages (a page fault every 4 KiB).
+final class ExtractPool: @unchecked Sendable {
+    private var free: [FileExtract] = []
+    private let lock = DispatchQueue(label: "sicha.extracts")
+
+    func take(for file: InputFile) -> FileExtract {
+        guard var extract = lock.sync(execute: { free.popLast() }) else { return FileExtract(file: file) }
+        extract.reuse(for: file)
+        return extract
+    }
+
+    func give(_ extract: FileExtract) { lock.sync { free.append(extract) } }
+}
+
 /// The extracts of the files being read, each put together from its chunks in order.
 struct Assembly {
     var extracts: [FileExtract]
@@ -119,13 +149,20 @@ struct Assembly {
         lines = Array(repeating: 0, count: files.count)
     }
 
-    mutating func add(_ part: FileExtract, file n: Int, index: Int) {
+    /// Adds the extract of chunk `index` of file `n`; gives the extracts that were appended to `pool`.
+    mutating func add(_ part: FileExtract, file n: Int, index: Int, pool: ExtractPool) {
         waiting[n][index] = part
         while let ready = waiting[n].removeValue(forKey: next[n]) {
-            // A file read in one piece is taken as it is rather than copied.
-            if next[n] == 0 && lines[n] == 0 { extracts[n] = ready } else { extracts[n].append(ready, linesBefore: lines[n]) }
+            let before = lines[n]
             lines[n] += ready.lines
             next[n] += 1
+            // A file read in one piece is taken as it is rather than copied.
+            if next[n] == 1 && before == 0 {
+                extracts[n] = ready
+            } else {
+                extracts[n].append(ready, linesBefore: before)
+                pool.give(ready)
+            }
         }
     }
 }
@@ -159,10 +196,10 @@ public struct RegisterReader: Sendable {
         let group = DispatchGroup()
         let inFlight = DispatchSemaphore(value: threads)
         let workers = DispatchQueue(label: "sicha.decode", attributes: .concurrent)
-        let pool = ChunkPool(size: chunkSize)
+        let pool = ChunkPool(size: chunkSize), extracts = ExtractPool()
         defer { group.wait() }
         @Sendable func deliver(_ n: Int, _ index: Int, _ part: FileExtract) {
-            assembler.async(group: group) { assembly.update { $0.add(part, file: n, index: index) } }
+            assembler.async(group: group) { assembly.update { $0.add(part, file: n, index: index, pool: extracts) } }
         }
         for (n, file) in files.enumerated() {
             do throws(InputError) {
@@ -206,7 +243,7 @@ public struct RegisterReader: Sendable {
                     index += 1
                     inFlight.wait()
                     workers.async(group: group) {
-                        var out = FileExtract(file: file)
+                        var out = extracts.take(for: file)
                         let reader = CSVReader(chunk: UnsafeBufferPointer(start: chunk.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
                                                                           count: cut), firstLine: 1)
                         try? consume(reader, layout, selection, into: &out)

@@ -127,18 +127,19 @@ extension Sicha {
 /// Phase timings on standard error, for `SICHA_TRACE=1`: phase names, wall and processor times, memory.
 final class Trace: @unchecked Sendable {
     private var last = Trace.now()
-    private var lastCPU = Trace.cpu()
+    private var lastCPU = Trace.cpu().seconds
     static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
-    /// Processor time used so far (user and system, all threads), in seconds.
-    static func cpu() -> Double {
+    private var lastFaults = Trace.cpu().faults
+    /// Processor time used so far (user and system, all threads, in seconds) and page faults.
+    static func cpu() -> (seconds: Double, faults: Int) {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        return (seconds(usage.ru_utime) + seconds(usage.ru_stime), usage.ru_minflt + usage.ru_majflt)
     }
     /// Peak resident memory so far.
     static func peakMiB() -> Int {
@@ -161,10 +162,10 @@ final class Trace: @unchecked Sendable {
     func mark(_ phase: String) {
         let now = Trace.now()
         let ms = Int(((now - last) * 1000).rounded())
-        let cpu = Trace.cpu()
-        let cpuMS = Int(((cpu - lastCPU) * 1000).rounded())
-        (last, lastCPU) = (now, cpu)
-        printError("trace: \(phase): \(ms) ms (cpu \(cpuMS) ms), peak \(Trace.peakMiB()) MiB, \(Trace.memory())")
+        let (cpu, faults) = Trace.cpu()
+        let cpuMS = Int(((cpu - lastCPU) * 1000).rounded()), newFaults = faults - lastFaults
+        (last, lastCPU, lastFaults) = (now, cpu, faults)
+        printError("trace: \(phase): \(ms) ms (cpu \(cpuMS) ms, \(newFaults) page faults), peak \(Trace.peakMiB()) MiB, \(Trace.memory())")
     }
 }
 
