@@ -70,7 +70,9 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 extension UnsafeRawBufferPointer {
     /// The bytes without leading and trailing ASCII spaces, tabs and ideographic spaces (U+3000).
     public func trimmingSpaces() -> UnsafeRawBufferPointer {
-        guard let base = baseAddress else { return self }
+        guard let base = baseAddress, let first = first, let last = last else { return self }
+        // Most fields start and end with neither a space, a tab nor a byte of U+3000 (E3 80 80).
+        if first > 0x20 && first != 0xE3 && last > 0x20 && last != 0x80 { return self }
         var lo = 0, hi = count
         while lo < hi {
             if self[lo] == 0x20 || self[lo] == 0x09 { lo += 1 }

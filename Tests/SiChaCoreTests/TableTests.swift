@@ -106,6 +106,17 @@ import Testing
 }
 
 @Suite struct TextArenaTests {
+    /// Spaces, tabs and U+3000 go from both ends, nothing else: not a character whose last byte is
+    /// also U+3000's (耀, E8 80 80), not a space inside.
+    @Test func trimsSpacesAtBothEnds() {
+        let cases = [("张三", "张三"), (" 张三\t", "张三"), ("\u{3000}张 三\u{3000}", "张 三"), ("耀", "耀"), ("\u{3000}耀", "耀"),
+                     ("张三\u{3000}", "张三"), ("\u{3000}张三", "张三"), ("a", "a"), ("", ""), (" \t\u{3000} ", ""), ("5301 ", "5301")]
+        for (text, trimmed) in cases {
+            let result = Array(text.utf8).withUnsafeBytes { String(decoding: $0.trimmingSpaces(), as: UTF8.self) }
+            #expect(result == trimmed, "\(text)")
+        }
+    }
+
     /// Codes of 1 to 17 digits live in the reference (leading zeros kept), other text in the arena;
     /// either reads back as written, trimmed, and compares equal only to the same text.
     @Test func codesAreHeldInTheReference() {
