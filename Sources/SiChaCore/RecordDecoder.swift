@@ -15,15 +15,20 @@ struct RecordDecoder {
     private var notedSchools = KeySet()
     /// Hukou records of people not of school age (`.population`), not yet known to be wanted:
     /// they are looked up together every few thousand rows, so that the cache misses of the
-    /// lookups overlap instead of stalling each row. Their text waits in `adultText`.
+    /// lookups overlap instead of stalling each row. The text of those whose key the summary of
+    /// the set may hold (`maybe`, a few) waits in `adultText`.
     private var adults: [HukouRecord] = []
+    private var maybe: [Bool] = []
     private var adultText = TextArena()
+    /// The keys of `.population` that are kept in full.
+    private let interesting: KeySet?
 
     init(csv: CSVReader, layout: Layout, parameters: RunParameters, selection: HukouSelection) {
         self.csv = csv
         self.layout = layout
         self.parameters = parameters
         self.selection = selection
+        if case .population(let keys, _) = selection { interesting = keys } else { interesting = nil }
         let columns = layout.file.dataset.columns
         mustHaveValue = columns.indices.filter { columns[$0].required && columns[$0].name != "sex" && columns[$0].name != "birth_date" }
     }
@@ -104,8 +109,11 @@ struct RecordDecoder {
         case .all, .only: break  // (`.only` skipped everyone else above)
         case .population(_, let scope):
             if !scope.contains(id.birthDate.packed) {
-                adults.append(HukouRecord(key: id.key, location: location, name: adultText.add(field(C.name.rawValue)),
-                                          region: adultText.add(field(C.regionCode.rawValue)), stated: stated, status: status))
+                let mayBeWanted = interesting!.mayContain(id.key)
+                func text(_ column: C) -> TextRef { mayBeWanted ? adultText.add(field(column.rawValue)) : TextRef(offset: 0, count: 0) }
+                adults.append(HukouRecord(key: id.key, location: location, name: text(C.name), region: text(C.regionCode),
+                                          stated: stated, status: status))
+                maybe.append(mayBeWanted)
                 if adults.count == 4096 { finish(into: &out) }
                 return nil
             }
@@ -118,8 +126,8 @@ struct RecordDecoder {
     /// Sorts out the adults read so far: those the other registers name are kept in full, of the
     /// rest only the key and line of `normal` records. Called every few thousand rows and at the end.
     mutating func finish(into out: inout FileExtract) {
-        guard case .population(let interesting, _) = selection, !adults.isEmpty else { return }
-        let wanted = adults.map { interesting.contains($0.key) }
+        guard let interesting, !adults.isEmpty else { return }
+        let wanted = adults.indices.map { maybe[$0] && interesting.contains(adults[$0].key) }
         for (i, var r) in adults.enumerated() {
             if wanted[i] {
                 r.name = adultText.withBytes(r.name) { out.arena.add($0) }
@@ -130,6 +138,7 @@ struct RecordDecoder {
             }
         }
         adults.removeAll(keepingCapacity: true)
+        maybe.removeAll(keepingCapacity: true)
         adultText.removeAll()
     }
 
