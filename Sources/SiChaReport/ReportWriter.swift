@@ -246,8 +246,10 @@ public struct ReportWriter: Sendable {
             next[rank[Int(n)]] += 1
         }
         let codes = regions, at = sortedAt, regionOf = sortedRegion
-        run.withTexts { texts in rows(at.count, to: file) { k, file in
-            let c = children[Int(at[k])]
+        run.withTexts { texts in rows(at.count, to: file) { block, file in
+            // The block's children are gathered in one loop, so that their loads from memory overlap.
+            let gathered = block.map { children[Int(at[$0])] }
+            for (k, c) in zip(block, gathered) {
             field(file, c.id)
             texts.with(c.name) { file.field(bytes: $0) }
             file.field(c.id.sex.code)
@@ -260,19 +262,20 @@ public struct ReportWriter: Sendable {
             file.field(c.level?.name ?? "")
             if let score = c.score { file.field(Int(score)) } else { file.field("") }
             file.endRow()
+            }
         } }
     }
 
-    /// Writes rows `0 ..< count` to `file` in order, `row` formatting one: blocks of rows are
+    /// Writes rows `0 ..< count` to `file` in order, `rows` formatting a block of them: blocks are
     /// formatted on `options.threads` threads at once, so that only those blocks are held. (Not
     /// `concurrentPerform`: nested in the one that writes the files, it would run serially.)
-    func rows(_ count: Int, to file: OutputFile, _ row: @escaping @Sendable (Int, OutputFile) -> Void) {
+    func rows(_ count: Int, to file: OutputFile, _ rows: @escaping @Sendable (Range<Int>, OutputFile) -> Void) {
         let block = 1 << 14, threads = max(1, options.threads)
         for first in stride(from: 0, to: count, by: block * threads) {
             let parts = (0..<threads).map { _ in OutputFile() }
             @Sendable func format(_ t: Int) {
                 let from = min(first + t * block, count)
-                for n in from ..< min(from + block, count) { row(n, parts[t]) }
+                rows(from ..< min(from + block, count), parts[t])
             }
             let group = DispatchGroup()
             for t in 1..<threads { DispatchQueue.global().async(group: group) { format(t) } }
