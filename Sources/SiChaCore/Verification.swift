@@ -119,18 +119,15 @@ public struct Verifier: Sendable {
         // People those registers name who are not of school age (school-age people are kept anyway):
         // mostly adults of poor households, a small set that adult hukou records are looked up in.
         let scope = parameters.scopeBirthDates
-        func adults(_ note: (UInt64) -> Void) {
-            func adult(_ key: UInt64) { if !scope.contains(IDNumber(key: key).birthDate.packed) { note(key) } }
-            for e in extracts {
-                for r in e.xueji { adult(r.key) }
-                for r in e.roster { adult(r.key) }
-                for r in e.poverty { adult(r.key) }
-            }
+        var adults: [UInt64] = []
+        func note(_ key: UInt64) { if !scope.contains(IDNumber(key: key).birthDate.packed) { adults.append(key) } }
+        for e in extracts {
+            for r in e.xueji { note(r.key) }
+            for r in e.roster { note(r.key) }
+            for r in e.poverty { note(r.key) }
         }
-        var count = 0
-        adults { _ in count += 1 }
-        var interesting = KeySet(capacity: count)
-        adults { interesting.insert($0) }
+        var interesting = KeySet(adults)
+        adults = []
         interesting.summarize()
         // A stream (standard input, a pipe) cannot be read a second time: it is kept in full.
         var regular: [InputFile] = [], streams: [InputFile] = []

@@ -35,6 +35,20 @@ import Testing
         keys.insert(late)
         #expect(keys.contains(late))
     }
+
+    /// A set made from an array (inserted in slot order) holds exactly its keys, repeats once.
+    @Test func madeFromKeysHoldsThem() {
+        var random = SeededRandom(seed: 11)
+        for count in [0, 1, 5000, 100_000] {
+            let keys = (0..<count).map { _ in 1 + random.next() % UInt64(max(1, count)) * 1_000_003 }
+            let set = KeySet(keys), reference = Set(keys)
+            #expect(set.count == reference.count)
+            for key in keys.prefix(1000) { #expect(set.contains(key)) }
+            for key in (0..<2000).map({ _ in 1 + random.next() % 200_000 * 1_000_003 }) {
+                #expect(set.contains(key) == reference.contains(key))
+            }
+        }
+    }
 }
 
 @Suite struct RepeatedKeysTests {
