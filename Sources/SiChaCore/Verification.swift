@@ -135,12 +135,20 @@ public struct Verifier: Sendable {
             if regularFileSize(file.path) != nil { regular.append(file) } else { streams.append(file) }
         }
         var hukou = try reader.read(regular, selection: .population(interesting: interesting, scope: scope))
-        hukou += try reader.read(streams)
+        var kept = try reader.read(streams)
         interesting = KeySet()
+        // The normal records of streams count in finding repeated keys all the same: one person may
+        // be in a file and on standard input.
+        for i in kept.indices {
+            for r in kept[i].hukou where r.status == .normal { kept[i].population.add(r.key, line: r.location.line) }
+        }
+        let rereadable = hukou.count
+        hukou += kept
+        kept = []
         trace?("read hukou")
         let (twice, lines) = KeyLines.repeated(in: hukou.map(\.population), threads: threads)
         trace?("find duplicate keys")
-        let again = hukou.indices.filter { !lines[$0].isEmpty }.map { (hukou[$0].file, lines[$0]) }
+        let again = (0..<rereadable).filter { !lines[$0].isEmpty }.map { (hukou[$0].file, lines[$0]) }
         for i in hukou.indices { hukou[i].population = KeyLines() }
         extracts += hukou
         hukou = []  // The join takes the records out of `extracts`: no second reference may keep them.
