@@ -164,9 +164,12 @@ public struct KeyLines: Sendable {
         last[p] = line
     }
 
-    /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`.
-    mutating func append(_ other: KeyLines, linesBefore: Int) {
+    /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`
+    /// (growing by `factor` when given: see `reserve(_:_:_:)`).
+    mutating func append(_ other: KeyLines, linesBefore: Int, factor: Double? = nil) {
         for p in 0..<KeyLines.parts where !other.keys[p].isEmpty {
+            reserve(&keys[p], other.keys[p].count, factor)
+            reserve(&steps[p], other.steps[p].count, factor)
             keys[p] += other.keys[p]
             // Only the first step changes: it now starts from this part's last line.
             var at = 0

@@ -50,6 +50,9 @@ public struct TextArena: Sendable {
 
     mutating func append(_ other: TextArena) { bytes += other.bytes }
 
+    /// Makes room for `more` bytes (see `reserve(_:_:_:)`).
+    mutating func reserve(_ more: Int, _ factor: Double?) { SiChaCore.reserve(&bytes, more, factor) }
+
     mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
     func withBytes<R>(_ ref: TextRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {

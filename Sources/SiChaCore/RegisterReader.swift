@@ -67,7 +67,12 @@ public struct FileExtract: Sendable {
 
     /// Appends the extract of the next chunk of the same file, whose lines count from 1 after
     /// `linesBefore` lines; without `accounting`, only its records (a second pass over the file).
-    mutating func append(_ next: FileExtract, linesBefore: Int = 0, accounting: Bool = true) {
+    /// `share` is the part of the file read when the chunk was cut, if known: arrays that must grow
+    /// grow to what the whole file will need by it, not by doubling (each doubling copies an array
+    /// into new memory, which costs a page fault every 4 KiB).
+    mutating func append(_ next: FileExtract, linesBefore: Int = 0, accounting: Bool = true, share: Double? = nil) {
+        let factor = share.map { 1.25 / max($0, 1e-6) }
+        func room<T>(_ array: inout [T], _ more: Int) { reserve(&array, more, factor) }
         let down = UInt64(linesBefore)
         func at(_ l: Location) -> Location { Location(packed: l.packed + down) }
         if accounting {
@@ -75,8 +80,13 @@ public struct FileExtract: Sendable {
             rowsRejected += next.rowsRejected
             rejects += next.rejects.map { var r = $0; r.location = at(r.location); return r }
             findings += next.findings.map { var f = $0; f.location = at(f.location); return f }
-            population.append(next.population, linesBefore: linesBefore)
+            population.append(next.population, linesBefore: linesBefore, factor: factor)
         }
+        room(&hukou, next.hukou.count)
+        room(&xueji, next.xueji.count)
+        room(&roster, next.roster.count)
+        room(&poverty, next.poverty.count)
+        arena.reserve(next.arena.bytes.count, factor)
         let shift = arena.bytes.count
         func moved(_ r: TextRef) -> TextRef { r.moved(by: shift) }
         hukou += next.hukou.map { var r = $0; r.location = at(r.location); r.name = moved(r.name); r.region = moved(r.region); return r }
@@ -91,6 +101,15 @@ public struct FileExtract: Sendable {
         arena.append(next.arena)
         schoolRegions.merge(next.schoolRegions) { first, _ in first }
     }
+}
+
+/// Makes room in `array` for `more` elements; past its capacity, when a factor is given, for
+/// `factor` times as many as it then holds, and at least half as many again. (Room that is never
+/// used is never touched, and costs no memory.)
+func reserve<T>(_ array: inout [T], _ more: Int, _ factor: Double?) {
+    let needed = array.count + more
+    guard needed > array.capacity, let factor else { return }
+    array.reserveCapacity(max(needed + needed / 2, Int(Double(needed) * factor)))
 }
 
 /// Buffers of one chunk's size, given back by the workers when they are done with them and used
@@ -137,7 +156,7 @@ final class ExtractPool: @unchecked Sendable {
 struct Assembly {
     var extracts: [FileExtract]
     /// Chunks that came in before the one that is next, by index.
-    var waiting: [[Int: FileExtract]]
+    var waiting: [[Int: (FileExtract, Double?)]]
     var next: [Int]
     /// Lines before the next chunk of each file.
     var lines: [Int]
@@ -149,10 +168,11 @@ struct Assembly {
         lines = Array(repeating: 0, count: files.count)
     }
 
-    /// Adds the extract of chunk `index` of file `n`; gives the extracts that were appended to `pool`.
-    mutating func add(_ part: FileExtract, file n: Int, index: Int, pool: ExtractPool) {
-        waiting[n][index] = part
-        while let ready = waiting[n].removeValue(forKey: next[n]) {
+    /// Adds the extract of chunk `index` of file `n`, cut when `share` of the file was read; gives
+    /// the extracts that were appended to `pool`.
+    mutating func add(_ part: FileExtract, file n: Int, index: Int, share: Double?, pool: ExtractPool) {
+        waiting[n][index] = (part, share)
+        while let (ready, share) = waiting[n].removeValue(forKey: next[n]) {
             let before = lines[n]
             lines[n] += ready.lines
             next[n] += 1
@@ -160,7 +180,7 @@ struct Assembly {
             if next[n] == 1 && before == 0 {
                 extracts[n] = ready
             } else {
-                extracts[n].append(ready, linesBefore: before)
+                extracts[n].append(ready, linesBefore: before, share: share)
                 pool.give(ready)
             }
         }
@@ -198,12 +218,13 @@ public struct RegisterReader: Sendable {
         let workers = DispatchQueue(label: "sicha.decode", attributes: .concurrent)
         let pool = ChunkPool(size: chunkSize), extracts = ExtractPool()
         defer { group.wait() }
-        @Sendable func deliver(_ n: Int, _ index: Int, _ part: FileExtract) {
-            assembler.async(group: group) { assembly.update { $0.add(part, file: n, index: index, pool: extracts) } }
+        @Sendable func deliver(_ n: Int, _ index: Int, _ part: FileExtract, share: Double? = nil) {
+            assembler.async(group: group) { assembly.update { $0.add(part, file: n, index: index, share: share, pool: extracts) } }
         }
         for (n, file) in files.enumerated() {
             do throws(InputError) {
-                let source = try openInput(path: file.path, gb18030: gb18030)
+                let raw = try FileSource(path: file.path)
+                let source = try openInput(raw, path: file.path, gb18030: gb18030)
                 let csv = CSVReader(source: source)
                 let layout = try Layout(csv: csv, file: file)
                 if threads == 1 {
@@ -236,7 +257,7 @@ public struct RegisterReader: Sendable {
                         break
                     }
                     // The chunk goes to a worker; what follows its last line starts the next buffer.
-                    let chunk = ChunkPool.Handed(bytes: pending), chunkIndex = index
+                    let chunk = ChunkPool.Handed(bytes: pending), chunkIndex = index, share = raw.share
                     pending = pool.take(atLeast: used - cut)
                     pending.copyMemory(from: UnsafeRawBufferPointer(rebasing: text[cut...]))
                     used -= cut
@@ -249,7 +270,7 @@ public struct RegisterReader: Sendable {
                         try? consume(reader, layout, selection, into: &out)
                         out.lines = reader.remainder.line - 1
                         pool.give(chunk.bytes)
-                        deliver(n, chunkIndex, out)
+                        deliver(n, chunkIndex, out, share: share)
                         inFlight.signal()
                     }
                 }

@@ -31,6 +31,9 @@ public final class FileSource: ByteSource {
     private let ownsDescriptor: Bool
     /// The size of the file in bytes, when it is a regular file.
     public let size: Int?
+    /// The part of the file read so far (0 to 1), when it is a regular file.
+    public var share: Double? { size.map { Double(bytesRead) / Double(max(1, $0)) } }
+    private var bytesRead = 0
 
     public init(path: String) throws(InputError) {
         if path == "-" {
@@ -57,7 +60,10 @@ public final class FileSource: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n > 0 { ReadProgress.shared.add(bytes: n) }
+            if n > 0 {
+                ReadProgress.shared.add(bytes: n)
+                bytesRead += n
+            }
             if n >= 0 { return n }
             if errno == EINTR { continue }
             throw InputError("read failed: \(String(cString: strerror(errno)))")
@@ -68,7 +74,12 @@ public final class FileSource: ByteSource {
 /// Opens a register file the way the contract says: `-` is standard input, a name ending in
 /// `.zst` is a zstd stream, anything else plain text; `gb18030` converts to UTF-8 on the way.
 public func openInput(path: String, gb18030: Bool = false) throws(InputError) -> ByteSource {
-    var source: ByteSource = try FileSource(path: path)
+    try openInput(FileSource(path: path), path: path, gb18030: gb18030)
+}
+
+/// The same, over `file` opened already (whose `share` tells how far reading has come).
+public func openInput(_ file: FileSource, path: String, gb18030: Bool) throws(InputError) -> ByteSource {
+    var source: ByteSource = file
     if path.hasSuffix(".zst") { source = try ZstdSource(source) }
     if gb18030 { source = try IconvSource(source, from: "GB18030") }
     return source
