@@ -66,22 +66,19 @@ public struct FileExtract: Sendable {
     }
 
     /// Appends the extract of the next chunk of the same file, whose lines count from 1 after
-    /// `linesBefore` lines; without `accounting`, only its records (a second pass over the file).
-    /// `share` is the part of the file read when the chunk was cut, if known: arrays that must grow
+    /// `linesBefore` lines. `share` is the part of the file read when the chunk was cut, if known: arrays that must grow
     /// grow to what the whole file will need by it, not by doubling (each doubling copies an array
     /// into new memory, which costs a page fault every 4 KiB).
-    mutating func append(_ next: FileExtract, linesBefore: Int = 0, accounting: Bool = true, share: Double? = nil) {
+    mutating func append(_ next: FileExtract, linesBefore: Int, share: Double?) {
         let factor = share.map { 1.25 / max($0, 1e-6) }
         func room<T>(_ array: inout [T], _ more: Int) { reserve(&array, more, factor) }
         let down = UInt64(linesBefore)
         func at(_ l: Location) -> Location { Location(packed: l.packed + down) }
-        if accounting {
-            rowsRead += next.rowsRead
-            rowsRejected += next.rowsRejected
-            rejects += next.rejects.map { var r = $0; r.location = at(r.location); return r }
-            findings += next.findings.map { var f = $0; f.location = at(f.location); return f }
-            population.append(next.population, linesBefore: linesBefore, factor: factor)
-        }
+        rowsRead += next.rowsRead
+        rowsRejected += next.rowsRejected
+        rejects += next.rejects.map { var r = $0; r.location = at(r.location); return r }
+        findings += next.findings.map { var f = $0; f.location = at(f.location); return f }
+        population.append(next.population, linesBefore: linesBefore, factor: factor)
         room(&hukou, next.hukou.count)
         room(&xueji, next.xueji.count)
         room(&roster, next.roster.count)

@@ -11,24 +11,6 @@ func sortByKey<R: KeyedRecord>(_ table: inout [R], depthLimit: Int? = nil) {
     }
 }
 
-/// Merges `more`, sorted, into `table`, sorted, in place from the back.
-func mergeSorted<R: KeyedRecord>(_ table: inout [R], _ more: [R]) {
-    guard let last = more.last else { return }
-    var i = table.count - 1, j = more.count - 1
-    table += repeatElement(last, count: more.count)
-    table.withUnsafeMutableBufferPointer { t in
-        for k in stride(from: t.count - 1, through: 0, by: -1) where j >= 0 {
-            if i >= 0 && precedes(more[j], t[i]) {
-                t[k] = t[i]
-                i -= 1
-            } else {
-                t[k] = more[j]
-                j -= 1
-            }
-        }
-    }
-}
-
 @inline(__always)
 private func precedes<R: KeyedRecord>(_ a: R, _ b: R) -> Bool {
     a.key != b.key ? a.key < b.key : a.location < b.location

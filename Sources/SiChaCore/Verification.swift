@@ -106,7 +106,8 @@ public struct Verifier: Sendable {
     /// The registers of students, attendance and poverty are read first; then the hukou register,
     /// keeping in full only school-age people and people those registers name (the rest of the
     /// population only as keys and lines). The lines of people kept as keys who occur twice among
-    /// `normal` records are read again, so that their duplicates can be reported with name and region.
+    /// `normal` records are read again, so that their duplicates can be reported with name and
+    /// region, while the other people are joined.
     public func run(_ files: [InputFile]) throws(FileError) -> Verification {
         let reader = {
             var reader = RegisterReader(parameters: parameters, gb18030: gb18030, threads: threads)
@@ -136,7 +137,6 @@ public struct Verifier: Sendable {
         }
         var hukou = try reader.read(regular, selection: .population(interesting: interesting, scope: scope))
         var kept = try reader.read(streams)
-        interesting = KeySet()
         // The normal records of streams count in finding repeated keys all the same: one person may
         // be in a file and on standard input.
         for i in kept.indices {
@@ -150,22 +150,41 @@ public struct Verifier: Sendable {
         trace?("find duplicate keys")
         let again = (0..<rereadable).filter { !lines[$0].isEmpty }.map { (hukou[$0].file, lines[$0]) }
         for i in hukou.indices { hukou[i].population = KeyLines() }
+        // The people whose lines are read again are adults no other register names: nothing but
+        // their DUPLICATE_IDs can come of them, so they are walked apart, while the rest are joined.
+        // What a stream kept of such people goes with them.
+        let given = Set(files.map(\.dataset))
+        var keptApart: [FileExtract] = []
+        for i in rereadable..<hukou.count {
+            func apart(_ r: HukouRecord) -> Bool {
+                twice.contains(r.key) && !scope.contains(IDNumber(key: r.key).birthDate.packed) && !interesting.contains(r.key)
+            }
+            var part = FileExtract(file: hukou[i].file)
+            part.arena = hukou[i].arena
+            part.hukou = hukou[i].hukou.filter(apart)
+            hukou[i].hukou.removeAll(where: apart)
+            keptApart.append(part)
+        }
+        interesting = KeySet()
         extracts += hukou
         hukou = []  // The join takes the records out of `extracts`: no second reference may keep them.
         extracts.sort { $0.file.index < $1.file.index }
-        // The lines of those keys are read again while the registers are sorted.
-        let result = try join(&extracts, given: Set(files.map(\.dataset)), room: again.reduce(0) { $0 + $1.1.count }) {
-            () throws(FileError) in try again.map { file, lines throws(FileError) in try reader.reread(file, lines: lines, selection: .only(twice)) }
+        let result = try join(&extracts, given: given) { [keptApart] findings, cases throws(FileError) in
+            var parts = files.sorted { $0.index < $1.index }.map(FileExtract.init)
+            for (file, lines) in again { parts[file.index] = try reader.reread(file, lines: lines, selection: .only(twice)) }
+            for part in keptApart { parts[part.file.index] = part }
+            var walk = PersonJoin(parameters: parameters, model: model, given: given, extracts: &parts, findings: findings, cases: cases)
+            walk.run(threads: 1, trace: nil)
         }
         trace?("join")
         return result
     }
 
     /// 三比对: joins the extracts of all files by ID and ranks the cases, taking the records out of
-    /// `extracts` so that they are not held twice. `more` gives hukou records to add (at most
-    /// `room` of them); it runs while the registers are sorted.
-    func join(_ extracts: inout [FileExtract], given: Set<Dataset>, room: Int,
-              more: @escaping @Sendable () throws(FileError) -> [FileExtract]) throws(FileError) -> Verification {
+    /// `extracts` so that they are not held twice. `apart` adds the findings and cases of people
+    /// walked apart; it runs while the others are joined.
+    func join(_ extracts: inout [FileExtract], given: Set<Dataset>,
+              apart: @escaping @Sendable (SpillList<Finding>, SpillList<Case>) throws(FileError) -> Void) throws(FileError) -> Verification {
         // Code, file, line in one key: files (at most 4000, 12 bits) start at bit 44.
         let findings = SpillList<Finding>(budget: spillBudget, key: { UInt64($0.code.ordinal) << 56 | $0.location.packed },
                                           kinds: FindingCode.allCases.count, kind: { $0.code.ordinal })
@@ -174,9 +193,16 @@ public struct Verifier: Sendable {
             if a.regionCode != b.regionCode { return a.regionCode.utf8.lexicographicallyPrecedes(b.regionCode.utf8) }
             return a.id < b.id
         }, number: { $0.rank = $1 })
-        var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, room: room,
-                              findings: findings, cases: cases)
-        try join.run(threads: threads, trace: trace, more: more)
+        let apartError = Slots<FileError?>(nil)
+        let group = DispatchGroup()
+        @Sendable func walkApart() {
+            do throws(FileError) { try apart(findings, cases) } catch { apartError.update { $0 = error } }
+        }
+        if threads > 1 { DispatchQueue.global().async(group: group, execute: walkApart) } else { walkApart() }
+        var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, findings: findings, cases: cases)
+        join.run(threads: threads, trace: trace)
+        group.wait()
+        if let error = apartError.value { throw error }
         for i in extracts.indices {
             // A roster row's region is its school's, known once the xueji register is read.
             for j in extracts[i].findings.indices where extracts[i].findings[j].dataset == .roster {
@@ -221,7 +247,7 @@ struct PersonJoin {
     typealias Slice<R> = UnsafeBufferPointer<R>
     let parameters: RunParameters
     let model: RiskModel
-    var arenas: [TextArena]
+    let arenas: [TextArena]
     let hasHukou: Bool, hasXueji: Bool, hasRoster: Bool, hasPoverty: Bool
     var hukou: [HukouRecord] = []
     var xueji: [XuejiRecord] = []
@@ -236,9 +262,8 @@ struct PersonJoin {
     /// The codes of the findings on the person being walked.
     var personCodes = FindingCodes()
 
-    /// Takes the records out of `extracts` (so that they are not held twice), with room for `room`
-    /// more hukou records.
-    init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: inout [FileExtract], room: Int,
+    /// Takes the records out of `extracts` (so that they are not held twice).
+    init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: inout [FileExtract],
          findings: SpillList<Finding>, cases: SpillList<Case>) {
         self.parameters = parameters
         self.model = model
@@ -246,7 +271,6 @@ struct PersonJoin {
         (hasHukou, hasXueji, hasRoster, hasPoverty) =
             (given.contains(.hukou), given.contains(.xueji), given.contains(.roster), given.contains(.poverty))
         arenas = extracts.map(\.arena)
-        for i in extracts.indices { extracts[i].arena = TextArena() }  // (`run` adds texts: one reference only)
         func gather<R>(_ part: WritableKeyPath<FileExtract, [R]>) -> [R] {
             let holders = extracts.indices.filter { !extracts[$0][keyPath: part].isEmpty }
             if holders.count == 1 {
@@ -262,16 +286,12 @@ struct PersonJoin {
             }
             return all
         }
-        hukou = gather(\.hukou)
-        hukou.reserveCapacity(hukou.count + room)  // (mostly there already: an array grows by doubling)
-        xueji = gather(\.xueji); roster = gather(\.roster); poverty = gather(\.poverty)
+        hukou = gather(\.hukou); xueji = gather(\.xueji); roster = gather(\.roster); poverty = gather(\.poverty)
         for e in extracts { schoolRegions.merge(e.schoolRegions) { first, _ in first } }
     }
 
-    /// Sorts the four tables by ID and record order (each on its own thread when `threads` > 1)
-    /// while `more` gives hukou records to add, adds them, then walks the tables.
-    mutating func run(threads: Int, trace: (@Sendable (String) -> Void)?,
-                      more: @escaping @Sendable () throws(FileError) -> [FileExtract]) throws(FileError) {
+    /// Sorts the four tables by ID and record order (each on its own thread when `threads` > 1), then walks them.
+    mutating func run(threads: Int, trace: (@Sendable (String) -> Void)?) {
         let tables = Slots(Tables(hukou: hukou, xueji: xueji, roster: roster, poverty: poverty))
         (hukou, xueji, roster, poverty) = ([], [], [], [])
         // Takes one table out, sorts it outside the lock, puts it back.
@@ -289,34 +309,16 @@ struct PersonJoin {
             default: sort(\Tables.poverty)
             }
         }
-        let added = Slots<Result<[FileExtract], FileError>>(.success([]))
         if threads > 1 {
-            let group = DispatchGroup()
-            DispatchQueue.global().async(group: group) {
-                let result = Result(catching: more)
-                added.update { $0 = result }
-            }
             DispatchQueue.concurrentPerform(iterations: 4, execute: sort)
-            group.wait()
         } else {
-            let result = Result(catching: more)
-            added.update { $0 = result }
             for i in 0..<4 { sort(i) }
         }
         tables.update {
             (hukou, xueji, roster, poverty) = ($0.hukou, $0.xueji, $0.roster, $0.poverty)
             $0 = Tables(hukou: [], xueji: [], roster: [], poverty: [])  // (no second reference: `hukou` grows in place)
         }
-        for extract in try added.value.get() {
-            // Its texts go to the end of its file's arena.
-            var file = FileExtract(file: extract.file)
-            swap(&file.arena, &arenas[extract.file.index])
-            file.append(extract, accounting: false)
-            swap(&file.arena, &arenas[extract.file.index])
-            sortByKey(&file.hukou)
-            mergeSorted(&hukou, file.hukou)
-        }
-        trace?("sort the registers by ID, read the lines of duplicate hukou keys again")
+        trace?("sort the registers by ID")
         // The people are walked in parts of the ID range, several parts at once; the parts' results
         // are put together in ID order.
         let counts = [hukou.count, xueji.count, roster.count, poverty.count], most = counts.max()!

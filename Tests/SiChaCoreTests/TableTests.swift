@@ -98,25 +98,6 @@ import Testing
             }
         }
     }
-
-    /// Merging a sorted table into a sorted table gives the sort of both, whichever holds the
-    /// smallest and largest rows, and whether either is empty.
-    @Test func mergesInPlace() {
-        var random = SeededRandom(seed: 9)
-        func rows(_ count: Int, file: Int) -> [Row] {
-            var rows = (0..<count).map { i in Row(key: random.next() % 50, location: Location(file: file, line: i)) }
-            sortByKey(&rows)
-            return rows
-        }
-        for (count, more) in [(0, 0), (0, 5), (5, 0), (1, 1), (300, 7), (7, 300), (1000, 1000)] {
-            var table = rows(count, file: 1)
-            let extra = rows(more, file: 0)
-            var expected = table + extra
-            sortByKey(&expected)
-            mergeSorted(&table, extra)
-            #expect(table.map(\.key) == expected.map(\.key) && table.map(\.location) == expected.map(\.location), "\(count) + \(more)")
-        }
-    }
 }
 
 @Suite struct TextArenaTests {
