@@ -17,6 +17,8 @@ public struct KeySet: Sendable {
     /// end instead of at random, so that inserting millions of keys does not miss the cache on each.
     public init(_ keys: [UInt64]) {
         self.init(capacity: keys.count)
+        // (An empty array must not be made below: it would write to the shared empty storage.)
+        guard !keys.isEmpty else { return }
         // Counted out into buckets of neighbouring slots, then inserted bucket by bucket.
         let buckets = 1 << 12, size = slots.count
         func bucket(_ key: UInt64) -> Int { KeySet.slot(key, size) * buckets / size }
