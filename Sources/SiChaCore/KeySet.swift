@@ -158,6 +158,14 @@ public struct KeyLines: Sendable {
         }
     }
 
+    /// Makes room for `more` keys over all parts (see `reserve(_:_:_:basis:)`).
+    mutating func makeRoom(_ more: Int, factor: Double) {
+        for p in 0..<KeyLines.parts where !keys[p].isEmpty {
+            reserve(&keys[p], 2 * more / KeyLines.parts, factor, basis: keys[p].count)
+            reserve(&steps[p], 2 * more / KeyLines.parts, factor, basis: steps[p].count)
+        }
+    }
+
     /// Adds a key; lines come in ascending order.
     public mutating func add(_ key: UInt64, line: Int) {
         let p = KeyLines.hash(key) >> 4
@@ -167,11 +175,11 @@ public struct KeyLines: Sendable {
     }
 
     /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`
-    /// (growing by `factor` when given: see `reserve(_:_:_:)`).
+    /// (growing by `factor` when given: see `reserve(_:_:_:basis:)`).
     mutating func append(_ other: KeyLines, linesBefore: Int, factor: Double? = nil) {
         for p in 0..<KeyLines.parts where !other.keys[p].isEmpty {
-            reserve(&keys[p], other.keys[p].count, factor)
-            reserve(&steps[p], other.steps[p].count, factor)
+            reserve(&keys[p], other.keys[p].count, factor, basis: keys[p].count + other.keys[p].count)
+            reserve(&steps[p], other.steps[p].count, factor, basis: steps[p].count + other.steps[p].count)
             keys[p] += other.keys[p]
             // Only the first step changes: it now starts from this part's last line.
             var at = 0

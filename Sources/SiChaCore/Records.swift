@@ -50,8 +50,10 @@ public struct TextArena: Sendable {
 
     mutating func append(_ other: TextArena) { bytes += other.bytes }
 
-    /// Makes room for `more` bytes (see `reserve(_:_:_:)`).
-    mutating func reserve(_ more: Int, _ factor: Double?) { SiChaCore.reserve(&bytes, more, factor) }
+    /// Makes room for `more` bytes (see `reserve(_:_:_:basis:)`), by default projecting what it will hold then.
+    mutating func reserve(_ more: Int, _ factor: Double?, basis: Int? = nil) {
+        SiChaCore.reserve(&bytes, more, factor, basis: basis ?? bytes.count + more)
+    }
 
     mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 

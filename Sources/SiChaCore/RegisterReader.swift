@@ -65,13 +65,29 @@ public struct FileExtract: Sendable {
         schoolRegions.removeAll(keepingCapacity: true)
     }
 
+    /// Rows read between two calls of `makeRoom`.
+    static let roomRows = 1 << 16
+
+    /// Makes room for the records of the next `roomRows` rows of the same file, read on from the
+    /// part `share` of it (see `append`).
+    mutating func makeRoom(share: Double?) {
+        guard let share else { return }
+        let factor = 1.25 / max(share, 1e-6), rows = FileExtract.roomRows
+        // (The rows bound the records to come; what an array holds is the basis. Empty ones are
+        // not of this file.)
+        func room<T>(_ array: inout [T]) { if !array.isEmpty { reserve(&array, rows, factor, basis: array.count) } }
+        room(&hukou); room(&xueji); room(&roster); room(&poverty)
+        if !arena.bytes.isEmpty { arena.reserve(rows * 8, factor, basis: arena.bytes.count) }
+        population.makeRoom(rows, factor: factor)
+    }
+
     /// Appends the extract of the next chunk of the same file, whose lines count from 1 after
     /// `linesBefore` lines. `share` is the part of the file read when the chunk was cut, if known: arrays that must grow
     /// grow to what the whole file will need by it, not by doubling (each doubling copies an array
     /// into new memory, which costs a page fault every 4 KiB).
     mutating func append(_ next: FileExtract, linesBefore: Int, share: Double?) {
         let factor = share.map { 1.25 / max($0, 1e-6) }
-        func room<T>(_ array: inout [T], _ more: Int) { reserve(&array, more, factor) }
+        func room<T>(_ array: inout [T], _ more: Int) { reserve(&array, more, factor, basis: array.count + more) }
         let down = UInt64(linesBefore)
         func at(_ l: Location) -> Location { Location(packed: l.packed + down) }
         rowsRead += next.rowsRead
@@ -100,13 +116,13 @@ public struct FileExtract: Sendable {
     }
 }
 
-/// Makes room in `array` for `more` elements; past its capacity, when a factor is given, for
-/// `factor` times as many as it then holds, and at least half as many again. (Room that is never
-/// used is never touched, and costs no memory.)
-func reserve<T>(_ array: inout [T], _ more: Int, _ factor: Double?) {
+/// Makes room in `array` for `more` elements. Past its capacity, with a `factor` it grows to that
+/// many times `basis` (what the whole file will need, judged by the part of it read), and at least
+/// by half; without, as arrays grow. (Room never used is never touched and costs no memory.)
+func reserve<T>(_ array: inout [T], _ more: Int, _ factor: Double?, basis: Int) {
     let needed = array.count + more
     guard needed > array.capacity, let factor else { return }
-    array.reserveCapacity(max(needed + needed / 2, Int(Double(needed) * factor)))
+    array.reserveCapacity(max(needed + needed / 2, Int(Double(basis) * factor)))
 }
 
 /// Buffers of one chunk's size, given back by the workers when they are done with them and used
@@ -226,7 +242,7 @@ public struct RegisterReader: Sendable {
                 let layout = try Layout(csv: csv, file: file)
                 if threads == 1 {
                     var out = FileExtract(file: file)
-                    try consume(csv, layout, selection, into: &out)
+                    try consume(csv, layout, selection, into: &out, share: { raw.share })
                     deliver(n, 0, out)
                     continue
                 }
@@ -248,7 +264,7 @@ public struct RegisterReader: Sendable {
                         // lines, like a chunk's, count from 1 and are moved when the parts are joined.
                         let tail = CSVReader(source: PrefixedSource(Array(text), then: source), firstLine: 1, afterStart: true)
                         var out = FileExtract(file: file)
-                        try consume(tail, layout, selection, into: &out)
+                        try consume(tail, layout, selection, into: &out, share: { raw.share })
                         out.lines = tail.remainder.line - 1
                         deliver(n, index, out)
                         break
@@ -316,13 +332,15 @@ public struct RegisterReader: Sendable {
         return cut
     }
 
-    /// Reads every record of `csv` into `out`, with rows counted, rejected or decoded.
+    /// Reads every record of `csv` into `out`, with rows counted, rejected or decoded. `share` tells
+    /// the part of the file read, when it is known: arrays grow by it (see `FileExtract.makeRoom`).
     private func consume(_ csv: CSVReader, _ layout: Layout, _ selection: HukouSelection,
-                         into out: inout FileExtract) throws(InputError) {
+                         into out: inout FileExtract, share: () -> Double? = { nil }) throws(InputError) {
         var decoder = RecordDecoder(csv: csv, layout: layout, parameters: parameters, selection: selection)
         let file = layout.file
         while try csv.next() {
             out.rowsRead += 1
+            if out.rowsRead % FileExtract.roomRows == 0 { out.makeRoom(share: share()) }
             if let problem = layout.problem(of: csv) ?? decoder.decode(into: &out) {
                 out.rowsRejected += 1
                 out.rejects.append(Reject(dataset: file.dataset, location: decoder.location, reason: problem, raw: TextCheck.excerpt(csv.raw)))

@@ -359,12 +359,18 @@ struct PersonJoin {
             walkPart(0)
         }
         trace?("walk the people")
-        // Each part is released as it is copied, so that the children (millions) are not held twice.
-        children.reserveCapacity(parts.value.reduce(0) { $0 + $1!.children.count })
+        // Each part is released as it is copied, so that the children (millions) are not held
+        // twice; a single part's are taken as they are.
+        let count = parts.value.reduce(0) { $0 + $1!.children.count }
         for n in bounds.indices {
             var part: PersonJoin?
             parts.update { swap(&part, &$0[n]) }
-            children += part!.children
+            if bounds.count == 1 {
+                children = part!.children
+            } else {
+                children.reserveCapacity(count)
+                children += part!.children
+            }
         }
         trace?("put the parts together")
     }
