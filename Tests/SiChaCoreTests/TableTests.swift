@@ -100,6 +100,25 @@ import Testing
     }
 }
 
+@Suite struct GrowthTests {
+    /// An array that must grow grows to the projected size of the whole file, and at least by half;
+    /// with room left, or without a projection, it is left as it is.
+    @Test func arraysGrowToWhatTheFileWillNeed() {
+        var a = [Int](0..<10)
+        let start = a.capacity
+        reserve(&a, start - 10, 4.0, basis: 10)
+        #expect(a.capacity == start)
+        reserve(&a, start, nil, basis: 10)
+        #expect(a.capacity == start)
+        reserve(&a, 5, 40.0, basis: 15)
+        #expect(a.capacity >= 600 && a == Array(0..<10))
+        var b = [Int](0..<100)
+        let full = b.capacity
+        reserve(&b, full, 1.0, basis: 100)
+        #expect(b.capacity >= (100 + full) * 3 / 2 && b == Array(0..<100))
+    }
+}
+
 @Suite struct TextArenaTests {
     /// Spaces, tabs and U+3000 go from both ends, nothing else: not a character whose last byte is
     /// also U+3000's (耀, E8 80 80), not a space inside.
