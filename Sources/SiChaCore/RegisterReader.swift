@@ -68,11 +68,15 @@ public struct FileExtract: Sendable {
     /// Rows read between two calls of `makeRoom`.
     static let roomRows = 1 << 16
 
+    /// How many times what is held so far the whole file will need, with a margin, when `share`
+    /// of it is read.
+    static func growth(_ share: Double?) -> Double? { share.map { 1.25 / max($0, 1e-6) } }
+
     /// Makes room for the records of the next `roomRows` rows of the same file, read on from the
     /// part `share` of it (see `append`).
     mutating func makeRoom(share: Double?) {
-        guard let share else { return }
-        let factor = 1.25 / max(share, 1e-6), rows = FileExtract.roomRows
+        guard let factor = FileExtract.growth(share) else { return }
+        let rows = FileExtract.roomRows
         // (The rows bound the records to come; what an array holds is the basis. Empty ones are
         // not of this file.)
         func room<T>(_ array: inout [T]) { if !array.isEmpty { reserve(&array, rows, factor, basis: array.count) } }
@@ -82,11 +86,11 @@ public struct FileExtract: Sendable {
     }
 
     /// Appends the extract of the next chunk of the same file, whose lines count from 1 after
-    /// `linesBefore` lines. `share` is the part of the file read when the chunk was cut, if known: arrays that must grow
-    /// grow to what the whole file will need by it, not by doubling (each doubling copies an array
-    /// into new memory, which costs a page fault every 4 KiB).
+    /// `linesBefore` lines. `share` is the part of the file read when the chunk was cut, if known:
+    /// arrays that must grow grow to what the whole file will need by it, not by doubling (each
+    /// doubling copies an array into new memory, which costs a page fault every 4 KiB).
     mutating func append(_ next: FileExtract, linesBefore: Int, share: Double?) {
-        let factor = share.map { 1.25 / max($0, 1e-6) }
+        let factor = FileExtract.growth(share)
         func room<T>(_ array: inout [T], _ more: Int) { reserve(&array, more, factor, basis: array.count + more) }
         let down = UInt64(linesBefore)
         func at(_ l: Location) -> Location { Location(packed: l.packed + down) }

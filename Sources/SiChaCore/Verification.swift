@@ -316,7 +316,7 @@ struct PersonJoin {
         }
         tables.update {
             (hukou, xueji, roster, poverty) = ($0.hukou, $0.xueji, $0.roster, $0.poverty)
-            $0 = Tables(hukou: [], xueji: [], roster: [], poverty: [])  // (no second reference: `hukou` grows in place)
+            $0 = Tables(hukou: [], xueji: [], roster: [], poverty: [])  // (no second reference is left)
         }
         trace?("sort the registers by ID")
         // The people are walked in parts of the ID range, several parts at once; the parts' results

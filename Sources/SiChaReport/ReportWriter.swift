@@ -250,18 +250,18 @@ public struct ReportWriter: Sendable {
             // The block's children are gathered in one loop, so that their loads from memory overlap.
             let gathered = block.map { children[Int(at[$0])] }
             for (k, c) in zip(block, gathered) {
-            field(file, c.id)
-            texts.with(c.name) { file.field(bytes: $0) }
-            file.field(c.id.sex.code)
-            field(file, c.id.birthDate)
-            file.field(run.parameters.age(c.id))
-            file.field(codes[Int(regionOf[k])])
-            texts.with(c.school) { file.field(bytes: $0) }
-            if let grade = c.grade { file.field(Int(grade)) } else { file.field("") }
-            file.field(c.status.name)
-            file.field(c.level?.name ?? "")
-            if let score = c.score { file.field(Int(score)) } else { file.field("") }
-            file.endRow()
+                field(file, c.id)
+                texts.with(c.name) { file.field(bytes: $0) }
+                file.field(c.id.sex.code)
+                field(file, c.id.birthDate)
+                file.field(run.parameters.age(c.id))
+                file.field(codes[Int(regionOf[k])])
+                texts.with(c.school) { file.field(bytes: $0) }
+                if let grade = c.grade { file.field(Int(grade)) } else { file.field("") }
+                file.field(c.status.name)
+                file.field(c.level?.name ?? "")
+                if let score = c.score { file.field(Int(score)) } else { file.field("") }
+                file.endRow()
             }
         } }
     }

@@ -127,13 +127,12 @@ extension Sicha {
 /// Phase timings on standard error, for `SICHA_TRACE=1`: phase names, wall and processor times, memory.
 final class Trace: @unchecked Sendable {
     private var last = Trace.now()
-    private var lastCPU = Trace.cpu().seconds
+    private var (lastCPU, lastFaults) = Trace.cpu()
     static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
-    private var lastFaults = Trace.cpu().faults
     /// Processor time used so far (user and system, all threads, in seconds) and page faults.
     static func cpu() -> (seconds: Double, faults: Int) {
         var usage = rusage()
