@@ -122,11 +122,12 @@ public struct FileExtract: Sendable {
 
 /// Makes room in `array` for `more` elements. Past its capacity, with a `factor` it grows to that
 /// many times `basis` (what the whole file will need, judged by the part of it read), and at least
-/// by half; without, as arrays grow. (Room never used is never touched and costs no memory.)
+/// to double (as arrays grow without: a file that compresses very well is read far ahead of its
+/// text, and its share says little). Room never used is never touched and costs no memory.
 func reserve<T>(_ array: inout [T], _ more: Int, _ factor: Double?, basis: Int) {
     let needed = array.count + more
     guard needed > array.capacity, let factor else { return }
-    array.reserveCapacity(max(needed + needed / 2, Int(Double(basis) * factor)))
+    array.reserveCapacity(max(2 * needed, Int(Double(basis) * factor)))
 }
 
 /// Buffers of one chunk's size, given back by the workers when they are done with them and used
