@@ -173,18 +173,20 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
     }
 
     /// An adult's duplicate hukou records are found by reading their lines again; a register on
-    /// standard input cannot be read again, and still gives both, as a file does; so does a pair
-    /// of records one of which is in a file and the other on standard input.
-    @Test func adultDuplicatesSplitBetweenAFileAndStandardInput() throws {
+    /// standard input cannot be read again, and still gives both, as a file does; so do two
+    /// records in two files, or one in a file and the other on standard input.
+    @Test(arguments: [true, false])
+    func adultDuplicatesInTwoRegisters(secondOnStandardInput: Bool) throws {
         let out = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: out) }
         let header = "id,name,sex,birth_date,household_id,region_code,status\n"
-        let file = out.appendingPathComponent("h.csv")
+        let file = out.appendingPathComponent("h.csv"), second = out.appendingPathComponent("h2.csv")
         try Data((header + "11010519491231002X,甲,2,1949-12-31,H1,110105001001,normal\n").utf8).write(to: file)
-        let piped = header + "110105194912310037,乙,1,1949-12-31,H1,110105001001,normal\n"
+        let text = header + "110105194912310037,乙,1,1949-12-31,H1,110105001001,normal\n"
             + "11010519491231002X,甲,2,1949-12-31,H2,110105001002,normal\n"
-        let run = try sicha(["verify", "--hukou", file.path, "--hukou", "-", "--out", out.path, "--as-of", "2024-10-15"],
-                            stdin: Data(piped.utf8))
+        try Data(text.utf8).write(to: second)
+        let run = try sicha(["verify", "--hukou", file.path, "--hukou", secondOnStandardInput ? "-" : second.path,
+                             "--out", out.path, "--as-of", "2024-10-15"], stdin: secondOnStandardInput ? Data(text.utf8) : nil)
         #expect(run.status == 0, "\(run.stderr)")
         let rows = try columns(out.appendingPathComponent("exceptions.csv"), 8).filter { $0.hasPrefix("DUPLICATE_ID,") }
         #expect(rows.count == 2 && rows.allSatisfy { $0.contains(",甲,110105001") }, "\(rows)")
