@@ -121,13 +121,15 @@ public struct FileExtract: Sendable {
 }
 
 /// Makes room in `array` for `more` elements. Past its capacity, with a `factor` it grows to that
-/// many times `basis` (what the whole file will need, judged by the part of it read), and at least
-/// to double (as arrays grow without: a file that compresses very well is read far ahead of its
-/// text, and its share says little). Room never used is never touched and costs no memory.
+/// many times `basis` (what the whole file will need, judged by the part of it read), at least to
+/// double (as arrays grow without: a file that compresses very well is read far ahead of its text,
+/// and its share says little) and at most to 64 times (a file whose start compresses far better
+/// than the rest would have room asked for that it never needs). Room never used is never touched
+/// and costs no memory.
 func reserve<T>(_ array: inout [T], _ more: Int, _ factor: Double?, basis: Int) {
     let needed = array.count + more
     guard needed > array.capacity, let factor else { return }
-    array.reserveCapacity(max(2 * needed, Int(Double(basis) * factor)))
+    array.reserveCapacity(max(2 * needed, Int(min(Double(basis) * factor, Double(64 * needed)))))
 }
 
 /// Buffers of one chunk's size, given back by the workers when they are done with them and used

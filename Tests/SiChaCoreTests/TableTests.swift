@@ -101,8 +101,8 @@ import Testing
 }
 
 @Suite struct GrowthTests {
-    /// An array that must grow grows to the projected size of the whole file, and at least to
-    /// double; with room left, or without a projection, it is left as it is.
+    /// An array that must grow grows to the projected size of the whole file, at least to double
+    /// and at most to 64 times; with room left, or without a projection, it is left as it is.
     @Test func arraysGrowToWhatTheFileWillNeed() {
         var a = [Int](0..<10)
         let start = a.capacity
@@ -112,6 +112,9 @@ import Testing
         #expect(a.capacity == start)
         reserve(&a, 5, 40.0, basis: 15)
         #expect(a.capacity >= 600 && a == Array(0..<10))
+        var huge = [Int](0..<10)
+        reserve(&huge, huge.capacity, 1e6, basis: 10)
+        #expect(huge.capacity < 64 * 100 && huge.capacity >= 64 * (10 + 1))
         var b = [Int](0..<100)
         let full = b.capacity
         reserve(&b, full, 1.0, basis: 100)
