@@ -120,8 +120,9 @@ public struct Verifier: Sendable {
         // People those registers name who are not of school age (school-age people are kept anyway):
         // mostly adults of poor households, a small set that adult hukou records are looked up in.
         let scope = parameters.scopeBirthDates
+        func isAdult(_ key: UInt64) -> Bool { !scope.contains(IDNumber(key: key).birthDate.packed) }
         var adults: [UInt64] = []
-        func note(_ key: UInt64) { if !scope.contains(IDNumber(key: key).birthDate.packed) { adults.append(key) } }
+        func note(_ key: UInt64) { if isAdult(key) { adults.append(key) } }
         for e in extracts {
             for r in e.xueji { note(r.key) }
             for r in e.roster { note(r.key) }
@@ -157,7 +158,7 @@ public struct Verifier: Sendable {
         var keptApart: [FileExtract] = []
         for i in rereadable..<hukou.count {
             func apart(_ r: HukouRecord) -> Bool {
-                twice.contains(r.key) && !scope.contains(IDNumber(key: r.key).birthDate.packed) && !interesting.contains(r.key)
+                twice.contains(r.key) && isAdult(r.key) && !interesting.contains(r.key)
             }
             var part = FileExtract(file: hukou[i].file)
             part.arena = hukou[i].arena
