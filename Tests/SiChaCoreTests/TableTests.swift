@@ -84,17 +84,22 @@ import Testing
     struct Row: KeyedRecord { var key: UInt64; var location: Location }
 
     /// The in-place sort gives the order of the standard library's sort by (key, location), on
-    /// random tables with many equal keys, on sorted and reversed tables, and through its heapsort.
-    @Test(arguments: [nil, 0, 3] as [Int?])
-    func ordersLikeTheStandardSort(depthLimit: Int?) {
+    /// random tables with many equal keys and with keys spread as far as IDs are, on sorted and
+    /// reversed tables, through its buckets down to a few records and through its heapsort.
+    @Test(arguments: [(nil, 1 << 12), (0, 1 << 12), (3, 1 << 12), (nil, 16), (0, 1)] as [(Int?, Int)])
+    func ordersLikeTheStandardSort(depthLimit: Int?, radixAbove: Int) {
         var random = SeededRandom(seed: 5)
-        for count in [0, 1, 2, 17, 100, 5000] {
-            let rows = (0..<count).map { i in Row(key: 1 + random.next() % UInt64(max(1, count / 4)), location: Location(file: Int(random.next() % 3), line: i)) }
-            let expected = rows.sorted { $0.key != $1.key ? $0.key < $1.key : $0.location < $1.location }
-            for input in [rows, expected, expected.reversed()] {
-                var table = input
-                sortByKey(&table, depthLimit: depthLimit)
-                #expect(table.map(\.key) == expected.map(\.key) && table.map(\.location) == expected.map(\.location))
+        for count in [0, 1, 2, 17, 100, 5000, 20000] {
+            for spread in [UInt64(max(1, count / 4)), 1 << 57] {
+                let rows = (0..<count).map { i in
+                    Row(key: 1 + random.next() % spread, location: Location(file: Int(random.next() % 3), line: i))
+                }
+                let expected = rows.sorted { $0.key != $1.key ? $0.key < $1.key : $0.location < $1.location }
+                for input in [rows, expected, expected.reversed()] {
+                    var table = input
+                    sortByKey(&table, depthLimit: depthLimit, radixAbove: radixAbove)
+                    #expect(table.map(\.key) == expected.map(\.key) && table.map(\.location) == expected.map(\.location))
+                }
             }
         }
     }
