@@ -103,12 +103,15 @@ public struct KeySet: Sendable {
     }
 }
 
-/// The keys and lines of hukou records kept only as keys, spread by hash into 16 parts. Each part
-/// is checked for repeated keys in 16 pieces small enough for a table that stays in cache: one
-/// table over all the keys would miss the cache on nearly every insert.
+/// The keys and lines of `normal` hukou records kept only as keys, and the keys alone of those of
+/// other statuses, spread by hash into 16 parts. Each part is checked for repeated keys in 16
+/// pieces small enough for a table that stays in cache: one table over all the keys would miss the
+/// cache on nearly every insert.
 public struct KeyLines: Sendable {
     static let parts = 16
     private(set) var keys = [[UInt64]](repeating: [], count: KeyLines.parts)
+    /// Keys of records of other statuses: they tell only that a person has a hukou record.
+    private(set) var others = [[UInt64]](repeating: [], count: KeyLines.parts)
     /// Each part's lines, which ascend, as the steps between them in LEB128: mostly one byte, as
     /// an adult is seldom more than 127 lines after the part's one before.
     private(set) var steps = [[UInt8]](repeating: [], count: KeyLines.parts)
@@ -153,6 +156,7 @@ public struct KeyLines: Sendable {
     mutating func removeAll() {
         for p in 0..<KeyLines.parts {
             keys[p].removeAll(keepingCapacity: true)
+            others[p].removeAll(keepingCapacity: true)
             steps[p].removeAll(keepingCapacity: true)
             last[p] = 0
         }
@@ -166,7 +170,7 @@ public struct KeyLines: Sendable {
         }
     }
 
-    /// Adds a key; lines come in ascending order.
+    /// Adds the key of a `normal` record; lines come in ascending order.
     public mutating func add(_ key: UInt64, line: Int) {
         let p = KeyLines.hash(key) >> 4
         keys[p].append(key)
@@ -174,9 +178,13 @@ public struct KeyLines: Sendable {
         last[p] = line
     }
 
+    /// Adds the key of a record of another status.
+    mutating func add(other key: UInt64) { others[KeyLines.hash(key) >> 4].append(key) }
+
     /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`
     /// (growing by `factor` when given: see `reserve(_:_:_:basis:)`).
     mutating func append(_ other: KeyLines, linesBefore: Int, factor: Double? = nil) {
+        for p in 0..<KeyLines.parts where !other.others[p].isEmpty { others[p] += other.others[p] }
         for p in 0..<KeyLines.parts where !other.keys[p].isEmpty {
             reserve(&keys[p], other.keys[p].count, factor, basis: keys[p].count + other.keys[p].count)
             reserve(&steps[p], other.steps[p].count, factor, basis: steps[p].count + other.steps[p].count)
@@ -190,49 +198,64 @@ public struct KeyLines: Sendable {
         }
     }
 
-    /// The keys that occur more than once across `files`, and the lines of their records in each
-    /// file (ascending); the parts are checked on `threads` threads.
-    public static func repeated(in files: [KeyLines], threads: Int) -> (keys: KeySet, lines: [[Int]]) {
-        let found = Slots([(keys: [UInt64], lines: [[Int]])?](repeating: nil, count: parts))
+    /// The keys of `normal` records that occur more than once across `files`, and the lines of
+    /// their records in each file (ascending); and the keys of `probe` that none of the files holds,
+    /// of whatever status. The parts are checked on `threads` threads.
+    public static func repeated(in files: [KeyLines], absentOf probe: [UInt64] = [], threads: Int)
+        -> (keys: KeySet, lines: [[Int]], absent: KeySet) {
+        let found = Slots([(keys: [UInt64], lines: [[Int]], absent: [UInt64])?](repeating: nil, count: parts))
         let threads = max(1, threads)
+        let probes = probe.reduce(into: [[UInt64]](repeating: [], count: parts)) { $0[hash($1) >> 4].append($1) }
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             for p in stride(from: t, to: parts, by: threads) {
-                // The part's keys, copied into its pieces.
-                var starts = [Int](repeating: 0, count: 17)
-                for f in files { for key in f.keys[p] { starts[hash(key) & 15 + 1] += 1 } }
-                for i in 0..<16 { starts[i + 1] += starts[i] }
+                // The part's keys, copied into its pieces: those of `normal` records, then the others.
+                var starts = [Int](repeating: 0, count: 17), ends = starts
+                for f in files { for key in f.keys[p] { ends[hash(key) & 15] += 1 } }
+                for f in files { for key in f.others[p] { starts[hash(key) & 15 + 1] += 1 } }
+                for i in 0..<16 { starts[i + 1] += starts[i] + ends[i] }
+                for i in 0..<16 { ends[i] += starts[i] }
                 // (An empty array must not be made this way: it would write to the shared empty storage.)
                 guard starts[16] > 0 else {
-                    found.update { $0[p] = ([], files.map { _ in [] }) }
+                    found.update { $0[p] = ([], files.map { _ in [] }, probes[p]) }
                     continue
                 }
-                var next = starts
+                var next = starts, nextOther = ends
                 let pieces = [UInt64](unsafeUninitializedCapacity: starts[16]) { buffer, count in
                     for f in files {
                         for key in f.keys[p] {
                             buffer[next[hash(key) & 15]] = key
                             next[hash(key) & 15] += 1
                         }
+                        for key in f.others[p] {
+                            buffer[nextOther[hash(key) & 15]] = key
+                            nextOther[hash(key) & 15] += 1
+                        }
                     }
                     count = starts[16]
                 }
+                var sought = [[UInt64]](repeating: [], count: 16)
+                for key in probes[p] { sought[hash(key) & 15].append(key) }
                 var twice = KeySet()
-                var again: [UInt64] = []
+                var again: [UInt64] = [], absent: [UInt64] = []
                 for i in 0..<16 {
                     var seen = KeySet(capacity: starts[i + 1] - starts[i])
-                    for key in pieces[starts[i] ..< starts[i + 1]] where !seen.insert(key) && twice.insert(key) { again.append(key) }
+                    for key in pieces[starts[i] ..< ends[i]] where !seen.insert(key) && twice.insert(key) { again.append(key) }
+                    if sought[i].isEmpty { continue }
+                    for key in pieces[ends[i] ..< starts[i + 1]] { seen.insert(key) }
+                    absent += sought[i].filter { !seen.contains($0) }
                 }
                 let lines = files.map { f in zip(f.keys[p], f.lines(p)).filter { twice.contains($0.0) }.map(\.1) }
-                found.update { $0[p] = (again, lines) }
+                found.update { $0[p] = (again, lines, absent) }
             }
         }
-        var keys = KeySet()
+        var keys = KeySet(), absent = KeySet()
         var lines = [[Int]](repeating: [], count: files.count)
         for part in found.value {
             for key in part!.keys { keys.insert(key) }
+            for key in part!.absent { absent.insert(key) }
             for f in files.indices { lines[f] += part!.lines[f] }
         }
-        return (keys, lines.map { $0.sorted() })
+        return (keys, lines.map { $0.sorted() }, absent)
     }
 }
 

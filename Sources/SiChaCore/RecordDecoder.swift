@@ -124,7 +124,8 @@ struct RecordDecoder {
     }
 
     /// Sorts out the adults read so far: those the other registers name are kept in full, of the
-    /// rest only the key and line of `normal` records. Called every few thousand rows and at the end.
+    /// rest only the key and line of `normal` records and the key of others. Called every few
+    /// thousand rows and at the end.
     mutating func finish(into out: inout FileExtract) {
         guard let interesting, !adults.isEmpty else { return }
         let wanted = adults.indices.map { maybe[$0] && interesting.contains(adults[$0].key) }
@@ -135,6 +136,8 @@ struct RecordDecoder {
                 out.hukou.append(r)
             } else if r.status == .normal {
                 out.population.add(r.key, line: r.location.line)
+            } else {
+                out.population.add(other: r.key)
             }
         }
         adults.removeAll(keepingCapacity: true)

@@ -117,20 +117,22 @@ public struct Verifier: Sendable {
         let hukouFiles = files.filter { $0.dataset == .hukou }
         var extracts = try reader.read(files.filter { $0.dataset != .hukou })
         trace?("read xueji, roster, poverty")
-        // People those registers name who are not of school age (school-age people are kept anyway):
-        // mostly adults of poor households, a small set that adult hukou records are looked up in.
+        // People the school registers name who are not of school age (school-age people are kept
+        // anyway): a small set that adult hukou records are looked up in. Of adults that only the
+        // poverty register names, nothing but whether they have a hukou record is needed, and that
+        // is found with the repeated keys.
         let scope = parameters.scopeBirthDates
         func isAdult(_ key: UInt64) -> Bool { !scope.contains(IDNumber(key: key).birthDate.packed) }
-        var adults: [UInt64] = []
-        func note(_ key: UInt64) { if isAdult(key) { adults.append(key) } }
+        var adults: [UInt64] = [], povertyAdults: [UInt64] = []
         for e in extracts {
-            for r in e.xueji { note(r.key) }
-            for r in e.roster { note(r.key) }
-            for r in e.poverty { note(r.key) }
+            for r in e.xueji where isAdult(r.key) { adults.append(r.key) }
+            for r in e.roster where isAdult(r.key) { adults.append(r.key) }
+            for r in e.poverty where isAdult(r.key) { povertyAdults.append(r.key) }
         }
         var interesting = KeySet(adults)
         adults = []
         interesting.summarize()
+        povertyAdults.removeAll { interesting.contains($0) }
         // A stream (standard input, a pipe) cannot be read a second time: it is kept in full.
         var regular: [InputFile] = [], streams: [InputFile] = []
         for file in hukouFiles {
@@ -147,7 +149,8 @@ public struct Verifier: Sendable {
         hukou += kept
         kept = []
         trace?("read hukou")
-        let (twice, lines) = KeyLines.repeated(in: hukou.map(\.population), threads: threads)
+        let (twice, lines, absent) = KeyLines.repeated(in: hukou.map(\.population), absentOf: povertyAdults, threads: threads)
+        povertyAdults = []
         trace?("find duplicate keys")
         let again = (0..<rereadable).filter { !lines[$0].isEmpty }.map { (hukou[$0].file, lines[$0]) }
         for i in hukou.indices { hukou[i].population = KeyLines() }
@@ -170,7 +173,7 @@ public struct Verifier: Sendable {
         extracts += hukou
         hukou = []  // The join takes the records out of `extracts`: no second reference may keep them.
         extracts.sort { $0.file.index < $1.file.index }
-        let result = try join(&extracts, given: given) { [keptApart] findings, cases throws(FileError) in
+        let result = try join(&extracts, given: given, noHukou: absent) { [keptApart] findings, cases throws(FileError) in
             var parts = files.sorted { $0.index < $1.index }.map(FileExtract.init)
             for (file, lines) in again { parts[file.index] = try reader.reread(file, lines: lines, selection: .only(twice)) }
             for part in keptApart { parts[part.file.index] = part }
@@ -182,9 +185,10 @@ public struct Verifier: Sendable {
     }
 
     /// 三比对: joins the extracts of all files by ID and ranks the cases, taking the records out of
-    /// `extracts` so that they are not held twice. `apart` adds the findings and cases of people
-    /// walked apart; it runs while the others are joined.
-    func join(_ extracts: inout [FileExtract], given: Set<Dataset>,
+    /// `extracts` so that they are not held twice. `noHukou` holds the adults that only the poverty
+    /// register names who have no hukou record (see `PersonJoin.noHukou`). `apart` adds the findings
+    /// and cases of people walked apart; it runs while the others are joined.
+    func join(_ extracts: inout [FileExtract], given: Set<Dataset>, noHukou: KeySet,
               apart: @escaping @Sendable (SpillList<Finding>, SpillList<Case>) throws(FileError) -> Void) throws(FileError) -> Verification {
         // Code, file, line in one key: files (at most 4000, 12 bits) start at bit 44.
         let findings = SpillList<Finding>(budget: spillBudget, key: { UInt64($0.code.ordinal) << 56 | $0.location.packed },
@@ -201,6 +205,7 @@ public struct Verifier: Sendable {
         }
         if threads > 1 { DispatchQueue.global().async(group: group, execute: walkApart) } else { walkApart() }
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, findings: findings, cases: cases)
+        join.noHukou = noHukou
         join.run(threads: threads, trace: trace)
         group.wait()
         if let error = apartError.value { throw error }
@@ -262,6 +267,9 @@ struct PersonJoin {
     var children: [InScopeChild] = []
     /// The codes of the findings on the person being walked.
     var personCodes = FindingCodes()
+    /// Of the adults that only the poverty register names, whose hukou records are kept as keys
+    /// and so are not in `hukou`, those who have no hukou record.
+    var noHukou = KeySet()
 
     /// Takes the records out of `extracts` (so that they are not held twice).
     init(parameters: RunParameters, model: RiskModel, given: Set<Dataset>, extracts: inout [FileExtract],
@@ -520,7 +528,7 @@ struct PersonJoin {
                 add(.povertyChildNotInSchool, id, first, "enrolled, on no roster")
             }
         }
-        if hasPoverty, hasHukou, let first = p.first, h.isEmpty {
+        if hasPoverty, hasHukou, let first = p.first, h.isEmpty, inScope || !x.isEmpty || !r.isEmpty || noHukou.contains(id.key) {
             add(.povertyNoHukou, id, first, "no hukou record")
         }
 

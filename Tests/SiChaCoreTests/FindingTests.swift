@@ -181,6 +181,22 @@ let fifteen = makeID("530102", "20080901", "041")
         #expect(run.findings.map(\.regionCode) == ["530102001001", "530103001001"])
     }
 
+    /// Adults that only the poverty register names have their hukou records kept as keys: whether
+    /// they have one at all, of any status, decides POVERTY_NO_HUKOU.
+    @Test func povertyAdultsKeptOnlyAsKeys() throws {
+        let normal = makeID("530102", "19800101", "011"), deceased = makeID("530102", "19810101", "021")
+        let twice = makeID("530102", "19820101", "031"), none = makeID("530102", "19830101", "041")
+        let movedOut = makeID("530102", "19840101", "051"), student = makeID("530102", "20050101", "061")
+        let run = try World(hukou: [W.hukouRow(normal), W.hukouRow(deceased, status: "deceased"), W.hukouRow(twice, name: "甲"),
+                                    W.hukouRow(twice, name: "乙"), W.hukouRow(movedOut, status: "moved_out")],
+                            xueji: [W.xuejiRow(student, status: "graduated", grade: "9")],
+                            poverty: [W.povertyRow(normal), W.povertyRow(deceased), W.povertyRow(twice), W.povertyRow(none),
+                                      W.povertyRow(movedOut), W.povertyRow(student)]).run()
+        #expect(run.codes(.povertyNoHukou) == ["POVERTY_NO_HUKOU poverty 5", "POVERTY_NO_HUKOU poverty 7"])
+        #expect(run.codes(.duplicateID) == ["DUPLICATE_ID hukou 4", "DUPLICATE_ID hukou 5"])
+        #expect(run.findings.filter { $0.code == .duplicateID }.map(\.name) == ["甲", "乙"])
+    }
+
     @Test func chronicAbsenceAtTheThresholdNotBelow() throws {
         let typo = "530102201403050119"
         let run = try World(roster: [W.rosterRow(child, expected: "50", absent: "10"), W.rosterRow(sibling, expected: "50", absent: "9"),

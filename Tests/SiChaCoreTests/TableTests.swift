@@ -52,31 +52,41 @@ import Testing
 }
 
 @Suite struct RepeatedKeysTests {
-    /// `KeyLines.repeated` finds exactly the keys counted more than once, whether the repeats are
-    /// within one file or across files, and the lines of all their records, for any thread count.
+    /// `KeyLines.repeated` finds exactly the keys counted more than once among `normal` records,
+    /// whether the repeats are within one file or across files, and the lines of all their records;
+    /// and exactly the probed keys that no record holds, whatever its status; for any thread count.
     @Test(arguments: [1, 3])
     func findsExactlyTheKeysSeenTwiceAndTheirLines(threads: Int) {
         var random = SeededRandom(seed: 11)
         let files = (0..<3).map { _ in (0..<20_000).map { _ in 1 + random.next() % 40_000 * 7_919 } }
+        // Keys of records of other statuses, many the same as keys of `normal` records.
+        let others = (0..<3).map { _ in (0..<2_000).map { _ in 1 + random.next() % 80_000 * 7_919 } }
         var counts: [UInt64: Int] = [:]
         for file in files { for key in file { counts[key, default: 0] += 1 } }
         // Each file's keys arrive in two parts, the second counting its lines after the first's.
-        let stores = files.map { keys in
+        let stores = files.indices.map { f in
             var first = KeyLines(), second = KeyLines()
-            for (i, key) in keys.enumerated() {
+            for (i, key) in files[f].enumerated() {
                 if i < 5_000 { first.add(key, line: i + 2) } else { second.add(key, line: i - 5_000 + 1) }
             }
+            for (i, key) in others[f].enumerated() { if i % 2 == 0 { first.add(other: key) } else { second.add(other: key) } }
             first.append(second, linesBefore: 5_001)
             return first
         }
-        let (repeated, lines) = KeyLines.repeated(in: stores, threads: threads)
+        let probe = (0..<5_000).map { _ in 1 + random.next() % 100_000 * 7_919 }
+        let held = Set(files.joined()).union(others.joined())
+        let (repeated, lines, absent) = KeyLines.repeated(in: stores, absentOf: probe, threads: threads)
         let expected = counts.filter { $0.value > 1 }.keys
         #expect(repeated.count == expected.count && expected.count > 1000)
         for (key, n) in counts { #expect(repeated.contains(key) == (n > 1)) }
         for (f, keys) in files.enumerated() {
             #expect(lines[f] == keys.indices.filter { counts[keys[$0]]! > 1 }.map { $0 + 2 })
         }
+        let missing = Set(probe.filter { !held.contains($0) })
+        #expect(absent.count == missing.count && missing.count > 1000 && missing.count < probe.count - 1000)
+        for key in probe { #expect(absent.contains(key) == missing.contains(key)) }
         #expect(KeyLines.repeated(in: [], threads: threads).keys.count == 0)
+        #expect(KeyLines.repeated(in: [], absentOf: probe, threads: threads).absent.count == Set(probe).count)
     }
 }
 
