@@ -14,6 +14,9 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         packed = Int32(year * 10000 + month * 100 + day)
     }
 
+    /// A date known to be real, as `yyyymmdd`.
+    init(packed: Int32) { self.packed = packed }
+
     public static func < (a: CivilDate, b: CivilDate) -> Bool { a.packed < b.packed }
 
     static func daysIn(month: Int, year: Int) -> Int {
@@ -69,10 +72,18 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
 extension UnsafeRawBufferPointer {
     /// The bytes without leading and trailing ASCII spaces, tabs and ideographic spaces (U+3000).
+    @inline(__always)
     public func trimmingSpaces() -> UnsafeRawBufferPointer {
-        guard let base = baseAddress, let first = first, let last = last else { return self }
+        guard let base = baseAddress, count > 0 else { return self }
         // Most fields start and end with neither a space, a tab nor a byte of U+3000 (E3 80 80).
+        let first = base.load(as: UInt8.self), last = base.load(fromByteOffset: count - 1, as: UInt8.self)
         if first > 0x20 && first != 0xE3 && last > 0x20 && last != 0x80 { return self }
+        return trimmed()
+    }
+
+    @inline(never)
+    private func trimmed() -> UnsafeRawBufferPointer {
+        guard let base = baseAddress else { return self }
         var lo = 0, hi = count
         while lo < hi {
             if self[lo] == 0x20 || self[lo] == 0x09 { lo += 1 }

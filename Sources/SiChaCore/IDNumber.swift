@@ -10,11 +10,8 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public static func < (a: IDNumber, b: IDNumber) -> Bool { a.key < b.key }
 
-    /// The birth date in digits 7–14.
-    public var birthDate: CivilDate {
-        let yyyymmdd = key / 1000 % 100_000_000
-        return CivilDate(year: Int(yyyymmdd / 10000), month: Int(yyyymmdd / 100 % 100), day: Int(yyyymmdd % 100))!
-    }
+    /// The birth date in digits 7–14 (a real date: `parse` checked it).
+    public var birthDate: CivilDate { CivilDate(packed: Int32(truncatingIfNeeded: key / 1000 % 100_000_000)) }
 
     /// The 17th digit is odd for a man, even for a woman.
     public var sex: Sex { key % 2 == 1 ? .male : .female }
@@ -26,26 +23,27 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 18) { out in
             var k = key
-            var sum = 0
             for i in stride(from: 16, through: 0, by: -1) {
-                let d = Int(k % 10)
+                out[i] = UInt8(k % 10) + 0x30
                 k /= 10
-                out[i] = UInt8(d) + 0x30
-                sum += IDNumber.weights[i] * d
             }
-            out[17] = IDNumber.checkCharacters[sum % 11]
+            out[17] = IDNumber.checkCharacter(digits: out[0..<17].lazy.map { $0 - 0x30 })
             return body(UnsafeBufferPointer(out))
         }
     }
 
-    private static let weights: [Int] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    private static let checkCharacters: [UInt8] = Array("10X98765432".utf8)
-
     /// The ISO 7064 MOD 11-2 check character (ASCII) of 17 digit values (0–9).
+    @inline(__always)
     public static func checkCharacter<C: Collection>(digits: C) -> UInt8 where C.Element == UInt8 {
-        var sum = 0
-        for (weight, digit) in zip(weights, digits) { sum += weight * Int(digit) }
-        return checkCharacters[sum % 11]
+        checkCharacter(binary: digits.reduce(0) { $0 &* 2 &+ Int($1) })
+    }
+
+    /// The check character of digits whose value read as a binary number is `binary`: the weight
+    /// of digit i (from 0) is 2^(17 - i) mod 11, so the weighted sum is twice that value.
+    @inline(__always)
+    static func checkCharacter(binary: Int) -> UInt8 {
+        let value = (12 - 2 * binary % 11) % 11
+        return value == 10 ? UInt8(ascii: "X") : UInt8(truncatingIfNeeded: value) + 0x30
     }
 
     /// The common case without allocation: 18 ASCII characters that form a valid number.
@@ -53,16 +51,17 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     @inline(__always)
     private static func validASCII(_ raw: UnsafeRawBufferPointer, asOf: CivilDate) -> IDNumber? {
         var key: UInt64 = 0
-        var sum = 0
+        var binary = 0
         for i in 0..<17 {
             let d = raw[i] &- 0x30
             guard d < 10 else { return nil }
             key = key &* 10 &+ UInt64(d)
-            sum &+= weights[i] &* Int(d)
+            binary = binary &* 2 &+ Int(d)
         }
         var last = raw[17]
         if last == UInt8(ascii: "x") { last = UInt8(ascii: "X") }
-        guard last == checkCharacters[sum % 11], isProvince(Int(key / 1_000_000_000_000_000 % 100)) else { return nil }
+        guard last == checkCharacter(binary: binary),
+              isProvince(Int(key / 1_000_000_000_000_000 % 100)) else { return nil }
         let ymd = key / 1000 % 100_000_000
         guard let birth = CivilDate(year: Int(ymd / 10000), month: Int(ymd / 100 % 100), day: Int(ymd % 100)),
               birth.packed >= 1900_01_01, birth <= asOf else { return nil }

@@ -47,7 +47,7 @@ public final class CSVReader {
 
     private let scratch: UnsafeMutablePointer<UInt8>
     @exclusivity(unchecked) private var scratchUsed = 0
-    @exclusivity(unchecked) private var fieldStorage: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    @usableFromInline @exclusivity(unchecked) var fieldStorage: UnsafeMutablePointer<UnsafeRawBufferPointer>
     @exclusivity(unchecked) private var fieldCapacity = 64
 
     /// Number of fields of the current record.
@@ -103,7 +103,7 @@ public final class CSVReader {
     }
 
     /// Field `i` of the current record (`0 ..< fieldCount`), quotes removed and `""` unescaped.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func field(_ i: Int) -> UnsafeRawBufferPointer { fieldStorage[i] }
 
     /// Moves to the next record; false at the end of the input.
