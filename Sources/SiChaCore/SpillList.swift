@@ -50,8 +50,8 @@ public struct SpillReader {
 /// however the program ends), and the runs are merged as the list is read: however many findings
 /// or cases a hostile input makes, memory holds at most `budget` of them (and a buffer per run).
 ///
-/// Appends may come from several threads; reading starts after `finish()`, and several readers
-/// may read at once. If a run cannot be written (a full disk), the elements stay in memory.
+/// Appends may come from several threads; reading waits for `finish()`, and several readers may
+/// read at once. If a run cannot be written (a full disk), the elements stay in memory.
 public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable {
     private let budget: Int
     @usableFromInline let areInOrder: @Sendable (Element, Element) -> Bool
@@ -61,7 +61,10 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     @usableFromInline var held: [Element] = []
     @usableFromInline var runs: [(fd: Int32, size: Int)] = []
     private var spillable = true
-    public private(set) var count = 0
+    /// Opened by `finish()` for the readers (each passes it on to the next).
+    private let finished = DispatchSemaphore(value: 0)
+    private var appended = 0
+    public var count: Int { waitUntilFinished(); return appended }
 
     /// Sorts and merges by `key` when given (faster), else by `areInOrder`.
     @usableFromInline let key: (@Sendable (Element) -> UInt64)?
@@ -86,12 +89,13 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         number = nil
         self.key = key
         directory = SpillList.temporaryDirectory
-        counts = [Int](repeating: 0, count: kinds)
+        kindCounts = [Int](repeating: 0, count: kinds)
         self.kind = kind
     }
 
     /// How many elements of each kind were appended.
-    public private(set) var counts: [Int] = []
+    public var counts: [Int] { waitUntilFinished(); return kindCounts }
+    private var kindCounts: [Int] = []
     private var kind: (@Sendable (Element) -> Int)?
 
     private static var temporaryDirectory: String { getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp" }
@@ -102,8 +106,8 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         var full: [Element] = []
         lock.sync {
             held += elements
-            count += elements.count
-            if let kind { for e in elements { counts[kind(e)] += 1 } }
+            appended += elements.count
+            if let kind { for e in elements { kindCounts[kind(e)] += 1 } }
             if held.count >= budget && spillable { swap(&full, &held) }
         }
         // Sorted and written outside the lock, so that other threads go on appending meanwhile.
@@ -119,9 +123,16 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         }
     }
 
-    /// Orders what is held; call once, after the last append and before reading.
+    /// Orders what is held and lets the readers read; call once, after the last append.
     public func finish() {
         lock.sync { sort(&held) }
+        finished.signal()
+    }
+
+    /// Returns once `finish()` was called.
+    public func waitUntilFinished() {
+        finished.wait()
+        finished.signal()
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -195,7 +206,8 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     // Inlinable, so that readers in other modules get code made for their element type.
     @inlinable
     public func makeIterator() -> Iterator {
-        lock.sync {
+        waitUntilFinished()
+        return lock.sync {
             Iterator(runs: runs.map { RunCursor(fd: $0.fd, size: $0.size) }, held: held, areInOrder: areInOrder, key: key, number: number)
         }
     }

@@ -49,6 +49,18 @@ public struct Verification: Sendable {
     /// 学校标识码 → 学校所在地区划代码 from the xueji register.
     public var schoolRegions: [String: String]
 
+    /// Why the people walked apart could not be read again (a hukou file that changed or went away
+    /// since it was read), if so. Set before the findings are complete.
+    let apartFailure: Slots<FileError?>
+
+    /// Waits until the findings and cases are complete (the people walked apart are added while the
+    /// outputs that need neither are written), and tells the error that left them incomplete, if any.
+    public func completion() -> FileError? {
+        findings.waitUntilFinished()
+        cases.waitUntilFinished()
+        return apartFailure.value
+    }
+
     /// The text a ledger entry refers to.
     public func text(_ t: RecordText) -> String { t.file < 0 ? "" : arenas[Int(t.file)].string(t.ref) }
 
@@ -173,7 +185,7 @@ public struct Verifier: Sendable {
         extracts += hukou
         hukou = []  // The join takes the records out of `extracts`: no second reference may keep them.
         extracts.sort { $0.file.index < $1.file.index }
-        let result = try join(&extracts, given: given, noHukou: absent) { [keptApart] findings, cases throws(FileError) in
+        let result = join(&extracts, given: given, noHukou: absent) { [keptApart] findings, cases throws(FileError) in
             var parts = files.sorted { $0.index < $1.index }.map(FileExtract.init)
             for (file, lines) in again { parts[file.index] = try reader.reread(file, lines: lines, selection: .only(twice)) }
             for part in keptApart { parts[part.file.index] = part }
@@ -187,9 +199,10 @@ public struct Verifier: Sendable {
     /// 三比对: joins the extracts of all files by ID and ranks the cases, taking the records out of
     /// `extracts` so that they are not held twice. `noHukou` holds the adults that only the poverty
     /// register names who have no hukou record (see `PersonJoin.noHukou`). `apart` adds the findings
-    /// and cases of people walked apart; it runs while the others are joined.
+    /// and cases of people walked apart; it runs while the others are joined, and may still run when
+    /// this returns (see `Verification.completion()`).
     func join(_ extracts: inout [FileExtract], given: Set<Dataset>, noHukou: KeySet,
-              apart: @escaping @Sendable (SpillList<Finding>, SpillList<Case>) throws(FileError) -> Void) throws(FileError) -> Verification {
+              apart: @escaping @Sendable (SpillList<Finding>, SpillList<Case>) throws(FileError) -> Void) -> Verification {
         // Code, file, line in one key: files (at most 4000, 12 bits) start at bit 44.
         let findings = SpillList<Finding>(budget: spillBudget, key: { UInt64($0.code.ordinal) << 56 | $0.location.packed },
                                           kinds: FindingCode.allCases.count, kind: { $0.code.ordinal })
@@ -206,9 +219,6 @@ public struct Verifier: Sendable {
         if threads > 1 { DispatchQueue.global().async(group: group, execute: walkApart) } else { walkApart() }
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, findings: findings, cases: cases)
         join.noHukou = noHukou
-        join.run(threads: threads, trace: trace)
-        group.wait()
-        if let error = apartError.value { throw error }
         for i in extracts.indices {
             // A roster row's region is its school's, known once the xueji register is read.
             for j in extracts[i].findings.indices where extracts[i].findings[j].dataset == .roster {
@@ -217,8 +227,13 @@ public struct Verifier: Sendable {
             findings.append(contentsOf: extracts[i].findings)
             extracts[i].findings = []
         }
+        join.run(threads: threads, trace: trace)
+        // The findings and cases are put in order once the people walked apart are added; the
+        // outputs that need neither (the ledgers, the rejects) can be written meanwhile.
         if threads > 1 {
-            DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? findings.finish() : cases.finish() }
+            group.notify(queue: .global()) {
+                DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? findings.finish() : cases.finish() }
+            }
         } else {
             findings.finish()
             cases.finish()
@@ -229,7 +244,8 @@ public struct Verifier: Sendable {
                                             rowsAccepted: $0.rowsAccepted, rowsRejected: $0.rowsRejected) },
             given: given, findings: findings,
             rejects: extracts.flatMap(\.rejects).sorted { $0.location < $1.location },
-            cases: cases, children: join.children, model: model, arenas: join.arenas, schoolRegions: join.schoolRegions)
+            cases: cases, children: join.children, model: model, arenas: join.arenas, schoolRegions: join.schoolRegions,
+            apartFailure: apartError)
     }
 }
 

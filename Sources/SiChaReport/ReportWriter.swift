@@ -51,21 +51,18 @@ public struct ReportWriter: Sendable {
 
     public init(options: ReportOptions) { self.options = options }
 
-    /// The files every run writes, in the order they are committed.
-    public static let fileNames = ["exceptions.csv", "cases.csv", "rejects.csv", "data_issues.csv", "ledger_in_scope.csv",
-                                   "ledger_suspected.csv", "ledger_dropped_out.csv", "summary.json", "report.html"]
-
     /// Writes every output under a temporary name, then renames them all. On failure nothing
     /// is left under a real name that was not complete.
     public func write(_ run: Verification, to folder: String) throws(InputError) {
+        // The files that need neither findings nor cases come first: those may still be completing.
         var outputs: [(String, @Sendable (OutputFile) -> Void)] = [
-            ("exceptions.csv", { self.exceptions(run.findings, run, $0) }),
-            ("cases.csv", { self.cases(run.cases, run.model, $0) }),
-            ("rejects.csv", { self.rejects(run, $0) }),
-            ("data_issues.csv", { self.dataIssues(run, $0) }),
             ("ledger_in_scope.csv", { self.ledger(run, $0) { _ in true } }),
             ("ledger_suspected.csv", { self.ledger(run, $0) { $0.status == .suspectedDropout } }),
             ("ledger_dropped_out.csv", { self.ledger(run, $0) { $0.status == .droppedOut } }),
+            ("rejects.csv", { self.rejects(run, $0) }),
+            ("exceptions.csv", { self.exceptions(run.findings, run, $0) }),
+            ("cases.csv", { self.cases(run.cases, run.model, $0) }),
+            ("data_issues.csv", { self.dataIssues(run, $0) }),
             ("summary.json", { $0.write(Self.summaryJSON(run, options: self.options)) }),
             ("report.html", { $0.write(HTMLReport.html(run)) }),
         ]
@@ -100,7 +97,10 @@ public struct ReportWriter: Sendable {
             }
         }
         let files = written.value.map { $0! }
-        for case .failure(let error) in files {
+        // A register that could not be read again left the findings incomplete: nothing is renamed.
+        var errors = run.completion().map { [InputError($0.description)] } ?? []
+        for case .failure(let error) in files { errors.append(error) }
+        if let error = errors.first {
             for case .success(let file) in files { file.discard() }
             throw error
         }
