@@ -1,12 +1,13 @@
 /// Sorts a table by ID, then record order, in place.
 ///
 /// The standard library's sort takes a buffer of half the table, which for a province's four tables
-/// sorted at once is hundreds of MiB more at the moment memory peaks. This sort takes no buffer: the
-/// records are first put into up to 2048 buckets by the leading bits of their key's distance from
-/// the smallest key, in place (American flag sort: two passes over the table instead of the twenty
-/// of a quicksort over millions), bucket by bucket again while a bucket holds more than
-/// `radixAbove` records of different keys (256 was fastest on the registers of 10 million people); what is left is an introsort: quicksort around a median
-/// of three, heapsort past a depth limit (so the time stays n log n), insertion sort for short runs.
+/// sorted at once is hundreds of MiB more at the moment memory peaks. This sort takes no buffer.
+/// The records are put into up to 2048 buckets by the leading bits of their key's distance from the
+/// smallest key, in place (an American flag sort: each record is moved once per level, where a
+/// quicksort of millions moves it some twenty times), and each bucket again while it holds more
+/// than `radixAbove` records of different keys (256 was fastest on the registers of 10 million
+/// people). The buckets left are sorted by an introsort: quicksort around a median of three,
+/// heapsort past a depth limit (so the time stays n log n), insertion sort for short runs.
 /// Records are never equal (their locations differ), so the order is the same as a stable sort's.
 func sortByKey<R: KeyedRecord>(_ table: inout [R], depthLimit: Int? = nil, radixAbove: Int = 256) {
     table.withUnsafeMutableBufferPointer { t in

@@ -16,7 +16,11 @@ final class OutputFile: @unchecked Sendable {
     // Used by one thread at a time; not checked for exclusive access at run time.
     @exclusivity(unchecked) private var handle: UnsafeMutablePointer<FILE>?
     @exclusivity(unchecked) private var failed: String?
-    @exclusivity(unchecked) private var pending: [UInt8] = []
+    /// The bytes not yet written: raw memory rather than an array, which checks and counts
+    /// references on every append (a ledger appends some twenty times a row).
+    @exclusivity(unchecked) private var pending: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var used = 0
+    @exclusivity(unchecked) private var capacity: Int
     private let inMemory: Bool
 
     init(path: String) throws(InputError) {
@@ -28,6 +32,8 @@ final class OutputFile: @unchecked Sendable {
         }
         handle = file
         inMemory = false
+        capacity = 1 << 21
+        pending = .allocate(capacity: capacity)
         setvbuf(file, nil, _IOFBF, 1 << 20)
     }
 
@@ -35,21 +41,55 @@ final class OutputFile: @unchecked Sendable {
         path = ""
         temporaryPath = ""
         inMemory = true
+        capacity = 1 << 16
+        pending = .allocate(capacity: capacity)
     }
 
     /// Writes the bytes collected by an in-memory `part`.
     func append(_ part: OutputFile) {
-        pending += part.pending
-        if pending.count >= 1 << 20 { flushPending() }
+        put(UnsafeRawBufferPointer(start: part.pending, count: part.used))
+        if used >= 1 << 20 { flushPending() }
     }
 
     deinit {
         if let handle { fclose(handle); unlink(temporaryPath) }
+        pending.deallocate()
     }
 
     func write(_ text: String) {
-        pending.append(contentsOf: text.utf8)
-        if pending.count >= 1 << 20 { flushPending() }
+        var text = text
+        text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        if used >= 1 << 20 { flushPending() }
+    }
+
+    /// Makes room for `more` bytes after those pending.
+    @inline(__always)
+    private func reserve(_ more: Int) {
+        if used + more > capacity { grow(used + more) }
+    }
+
+    @inline(never)
+    private func grow(_ needed: Int) {
+        while capacity < needed { capacity *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        bigger.update(from: pending, count: used)
+        pending.deallocate()
+        pending = bigger
+    }
+
+    @inline(__always)
+    private func put(_ byte: UInt8) {
+        reserve(1)
+        pending[used] = byte
+        used += 1
+    }
+
+    @inline(__always)
+    private func put(_ bytes: UnsafeRawBufferPointer) {
+        guard let from = bytes.baseAddress else { return }
+        reserve(bytes.count)
+        (pending + used).update(from: from.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        used += bytes.count
     }
 
     /// Whether the next field starts a row (no separator before it).
@@ -71,49 +111,55 @@ final class OutputFile: @unchecked Sendable {
     func field(bytes utf8: UnsafeRawBufferPointer) {
         separate()
         if utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-            pending.append(0x22)
+            put(0x22)
             for byte in utf8 {
-                if byte == 0x22 { pending.append(0x22) }
-                pending.append(byte)
+                if byte == 0x22 { put(0x22) }
+                put(byte)
             }
-            pending.append(0x22)
+            put(0x22)
         } else {
-            pending.append(contentsOf: utf8)
+            put(utf8)
         }
     }
 
     /// A field of ASCII bytes that need no quoting (numbers, codes, IDs).
     func field(ascii: UnsafeBufferPointer<UInt8>) {
         separate()
-        pending.append(contentsOf: ascii)
+        put(UnsafeRawBufferPointer(ascii))
     }
 
     func field(_ number: Int) {
         separate()
-        if number < 0 { pending.append(0x2D) }
+        if number < 0 { put(0x2D) }
         var n = number.magnitude
-        let start = pending.count
-        repeat { pending.append(UInt8(n % 10) + 0x30); n /= 10 } while n > 0
-        pending[start...].reverse()
+        var digits = 0
+        repeat { digits += 1; n /= 10 } while n > 0
+        reserve(digits)
+        n = number.magnitude
+        for i in stride(from: used + digits - 1, through: used, by: -1) {
+            pending[i] = UInt8(n % 10) + 0x30
+            n /= 10
+        }
+        used += digits
     }
 
     func endRow() {
-        pending.append(0x0A)
+        put(0x0A)
         atRowStart = true
-        if pending.count >= 1 << 20 { flushPending() }
+        if used >= 1 << 20 { flushPending() }
     }
 
     private func separate() {
-        if !atRowStart { pending.append(0x2C) }
+        if !atRowStart { put(0x2C) }
         atRowStart = false
     }
 
     private func flushPending() {
         if inMemory { return }
-        if failed == nil, !pending.isEmpty, fwrite(pending, 1, pending.count, handle) != pending.count {
+        if failed == nil, used > 0, fwrite(pending, 1, used, handle) != used {
             failed = String(cString: strerror(errno))
         }
-        pending.removeAll(keepingCapacity: true)
+        used = 0
     }
 
     /// Flushes and closes the temporary file; throws when any write failed (a full disk, say).
