@@ -248,4 +248,20 @@ public struct InScopeChild: Sendable {
     public var name: RecordText { RecordText(file: Int32(nameFile) - 1, ref: nameRef) }
     public var region: RecordText { RecordText(file: Int32(regionFile) - 1, ref: regionRef) }
     public var school: RecordText { RecordText(file: Int32(schoolFile) - 1, ref: schoolRef) }
+
+    /// The same for children whose region code (see `Verification.regionCode`) comes from the same
+    /// text: the region's, or the school's when there is no region. Cheap to hash, unlike the code.
+    public var regionSource: RegionSource {
+        let fromRegion = regionFile != 0 && (regionRef.isInline || regionRef.count > 0)
+        let (file, ref) = fromRegion ? (regionFile, regionRef) : (schoolFile, schoolRef)
+        // A code held in the reference is the same text in any file.
+        return RegionSource(fromRegion: fromRegion, file: ref.isInline ? 0 : file, packed: ref.packed)
+    }
+}
+
+/// Where a child's region code comes from: see `InScopeChild.regionSource`.
+public struct RegionSource: Hashable, Sendable {
+    let fromRegion: Bool
+    let file: UInt16
+    let packed: UInt64
 }

@@ -113,13 +113,15 @@ public struct Verifier: Sendable {
         self.threads = max(1, threads)
     }
 
-    /// Reads every file and joins them. Throws the first file that cannot be read.
+    /// Reads every file and joins them. Throws the first file that cannot be read; a hukou file
+    /// that cannot be read a second time is told by the result's `completion()`.
     ///
     /// The registers of students, attendance and poverty are read first; then the hukou register,
-    /// keeping in full only school-age people and people those registers name (the rest of the
-    /// population only as keys and lines). The lines of people kept as keys who occur twice among
-    /// `normal` records are read again, so that their duplicates can be reported with name and
-    /// region, while the other people are joined.
+    /// keeping in full only school-age people and people the student and roster registers name (the
+    /// rest of the population only as keys and lines). The lines of people kept as keys who occur
+    /// twice among `normal` records are read again, so that their duplicates can be reported with
+    /// name and region, while the other people are joined; the findings and cases may still be
+    /// completing when this returns.
     public func run(_ files: [InputFile]) throws(FileError) -> Verification {
         let reader = {
             var reader = RegisterReader(parameters: parameters, gb18030: gb18030, threads: threads)

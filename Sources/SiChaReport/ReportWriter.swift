@@ -220,18 +220,24 @@ public struct ReportWriter: Sendable {
         header(file, ["id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade", "status", "level", "score"])
         let children = run.children
         // The children come in ID order, so ordering them stably by region code gives region, then ID.
-        var regionNumber: [String: Int32] = [:]
+        // A region's code is made a string once for each text it comes from, not once a child.
+        var regionNumber: [String: Int32] = [:], numberOfSource: [RegionSource: Int32] = [:]
         var regions: [String] = []
+        func number(_ child: InScopeChild) -> Int32 {
+            if let n = numberOfSource[child.regionSource] { return n }
+            let code = run.regionCode(child)
+            let n = regionNumber[code] ?? Int32(regions.count)
+            if n == regions.count {
+                regionNumber[code] = n
+                regions.append(code)
+            }
+            numberOfSource[child.regionSource] = n
+            return n
+        }
         var chosen: [Int32] = [], region: [Int32] = []
         for i in children.indices where include(children[i]) {
-            let code = run.regionCode(children[i])
-            let n = regionNumber[code] ?? {
-                regionNumber[code] = Int32(regions.count)
-                regions.append(code)
-                return Int32(regions.count - 1)
-            }()
             chosen.append(Int32(i))
-            region.append(n)
+            region.append(number(children[i]))
         }
         var rank = [Int](repeating: 0, count: regions.count)
         for (r, n) in regions.indices.sorted(by: { regions[$0].utf8.lexicographicallyPrecedes(regions[$1].utf8) }).enumerated() { rank[n] = r }

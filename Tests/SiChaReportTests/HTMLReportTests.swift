@@ -190,3 +190,32 @@ private func validID(_ first17: String) -> String {
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
     }
 }
+
+@Suite struct LedgerTests {
+    /// A child's region is the household's, or for a child known only from a roster the region of
+    /// the school; the same digits as a household region and as a school code are two regions.
+    @Test func regionsOfHouseholdsAndOfSchoolsAreKeptApart() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sicha-\(UUID().uuidString)")
+        let out = folder.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let code = "5301020010", (a, b, c) = ("530102201403050014", "530102201403050022", "530102201403050030")
+        let registers: [(Dataset, String)] = [
+            (.hukou, "id,name,sex,birth_date,household_id,region_code,status\n\(a),甲,1,2014-03-05,H,\(code),normal\n"),
+            (.xueji, "student_no,id,name,sex,birth_date,school_code,school_region_code,grade,status\n"
+                + "G\(c),\(c),丙,1,2014-03-05,\(code),530199000000,5,enrolled\n"),
+            (.roster, "id,name,school_code,grade,days_expected,days_absent\n\(b),乙,\(code),5,60,0\n"),
+        ]
+        var files: [InputFile] = []
+        for (dataset, text) in registers {
+            let path = folder.appendingPathComponent("\(dataset.name).csv").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            files.append(InputFile(dataset: dataset, path: path, index: files.count))
+        }
+        let run = try Verifier(parameters: RunParameters(asOf: asOf, schoolYear: 2024)).run(files)
+        try ReportWriter(options: ReportOptions()).write(run, to: out.path)
+        let rows = try String(contentsOf: out.appendingPathComponent("ledger_in_scope.csv"), encoding: .utf8).split(separator: "\n")
+        func region(_ id: String) -> String? { rows.first { $0.hasPrefix(id) }.map { String($0.split(separator: ",")[5]) } }
+        #expect(region(a) == code && region(b) == "530199000000" && region(c) == "530199000000")
+    }
+}
