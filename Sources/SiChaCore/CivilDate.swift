@@ -45,9 +45,17 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// with surrounding spaces. Nil for anything else or for a date that does not exist.
     public static func parse(_ field: UnsafeRawBufferPointer) -> CivilDate? {
         let f = field.trimmingSpaces()
-        guard f.count >= 8, f.count <= 10, f[0..<4].allSatisfy({ $0 &- 0x30 < 10 }) else { return nil }
+        @inline(__always) func allDigits(_ range: Range<Int>) -> Bool {
+            for i in range where f[i] &- 0x30 >= 10 { return false }
+            return true
+        }
+        // `YYYY-MM-DD` first: most dates are written so.
+        if f.count == 10, f[4] == UInt8(ascii: "-"), f[7] == UInt8(ascii: "-"), allDigits(0..<4), allDigits(5..<7), allDigits(8..<10) {
+            return CivilDate(year: f.decimal(0..<4), month: f.decimal(5..<7), day: f.decimal(8..<10))
+        }
+        guard f.count >= 8, f.count <= 10, allDigits(0..<4) else { return nil }
         let year = f.decimal(0..<4)
-        if f.count == 8, f[4..<8].allSatisfy({ $0 &- 0x30 < 10 }) {
+        if f.count == 8, allDigits(4..<8) {
             return CivilDate(year: year, month: f.decimal(4..<6), day: f.decimal(6..<8))
         }
         // YYYY-M[M]-D[D] or YYYY/M[M]/D[D], the same separator twice.

@@ -50,22 +50,26 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// Nil for anything else, which the general path then explains.
     @inline(__always)
     private static func validASCII(_ raw: UnsafeRawBufferPointer, asOf: CivilDate) -> IDNumber? {
-        var key: UInt64 = 0
+        // The region (6 digits), birth date (8) and sequence (3) are read apart, so that the date
+        // and the province need no division of the whole number.
         var binary = 0
-        for i in 0..<17 {
-            let d = raw[i] &- 0x30
-            guard d < 10 else { return nil }
-            key = key &* 10 &+ UInt64(d)
-            binary = binary &* 2 &+ Int(d)
+        @inline(__always) func read(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for i in range {
+                let d = Int(raw[i] &- 0x30)
+                guard d < 10 else { return nil }
+                value = value &* 10 &+ d
+                binary = binary &* 2 &+ d
+            }
+            return value
         }
+        guard let region = read(0..<6), let ymd = read(6..<14), let sequence = read(14..<17) else { return nil }
         var last = raw[17]
         if last == UInt8(ascii: "x") { last = UInt8(ascii: "X") }
-        guard last == checkCharacter(binary: binary),
-              isProvince(Int(key / 1_000_000_000_000_000 % 100)) else { return nil }
-        let ymd = key / 1000 % 100_000_000
-        guard let birth = CivilDate(year: Int(ymd / 10000), month: Int(ymd / 100 % 100), day: Int(ymd % 100)),
+        guard last == checkCharacter(binary: binary), isProvince(region / 10000),
+              let birth = CivilDate(year: ymd / 10000, month: ymd / 100 % 100, day: ymd % 100),
               birth.packed >= 1900_01_01, birth <= asOf else { return nil }
-        return IDNumber(key: key)
+        return IDNumber(key: UInt64(region) * 100_000_000_000 + UInt64(ymd) * 1000 + UInt64(sequence))
     }
 
     /// Province codes of GB/T 2260 that an ID may start with.

@@ -9,8 +9,9 @@ struct RecordDecoder {
     let layout: Layout
     let parameters: RunParameters
     let selection: HukouSelection
-    /// Required columns whose value may not be empty (sex and birth date may: they are checked against the ID).
-    private let mustHaveValue: [Int]
+    /// Required columns whose value may not be empty (sex and birth date may: they are checked
+    /// against the ID), and where they are in a row (a required column is always there).
+    private let mustHaveValue: [(column: Int, position: Int)]
     /// Schools whose region is already noted (codes of up to 17 digits, as numbers).
     private var notedSchools = KeySet()
     /// Hukou records of people not of school age (`.population`), not yet known to be wanted:
@@ -31,6 +32,7 @@ struct RecordDecoder {
         if case .population(let keys, _) = selection { interesting = keys } else { interesting = nil }
         let columns = layout.file.dataset.columns
         mustHaveValue = columns.indices.filter { columns[$0].required && columns[$0].name != "sex" && columns[$0].name != "birth_date" }
+            .map { ($0, layout.positions[$0]) }
     }
 
     var location: Location { Location(file: layout.file.index, line: csv.line) }
@@ -46,8 +48,11 @@ struct RecordDecoder {
 
     /// The first required column (other than sex, birth date and `except`) whose value is empty.
     private func missingRequired(except: Int? = nil) -> String? {
-        for column in mustHaveValue where column != except && field(column).trimmingSpaces().isEmpty {
-            return "missing required value: \(layout.file.dataset.columns[column].name)"
+        for (column, position) in mustHaveValue where column != except {
+            let value = csv.field(position)
+            // Most values start with a byte that is neither a space, a tab nor the start of U+3000.
+            if let first = value.first, first > 0x20, first != 0xE3 { continue }
+            if value.trimmingSpaces().isEmpty { return "missing required value: \(layout.file.dataset.columns[column].name)" }
         }
         return nil
     }

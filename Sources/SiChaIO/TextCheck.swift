@@ -15,6 +15,11 @@ public enum TextCheck {
             let b = bytes[i]
             if b == 0 { return "bad encoding: NUL byte" }
             if b < 0x80 { i += 1; continue }
+            // Most other characters are Chinese: three bytes from E1 to EC, then two continuation bytes.
+            if b &- 0xE1 < 12, i + 3 <= n, bytes[i + 1] & 0xC0 == 0x80, bytes[i + 2] & 0xC0 == 0x80 {
+                i += 3
+                continue
+            }
             let length: Int
             switch b {
             case 0xC2...0xDF: length = 2
