@@ -57,7 +57,7 @@ public struct KeySet: Sendable {
     @discardableResult
     public mutating func insert(_ key: UInt64) -> Bool {
         precondition(key != 0)
-        summary = []
+        if !summary.isEmpty { summary = [] }
         if (count + 1) * 10 > slots.count * 7 { grow() }
         var i = KeySet.slot(key, slots.count)
         while true {

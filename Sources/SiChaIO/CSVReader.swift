@@ -52,8 +52,10 @@ public final class CSVReader {
 
     /// Number of fields of the current record.
     @exclusivity(unchecked) public private(set) var fieldCount = 0
-    /// The physical line (1-based) where the current record starts.
-    @exclusivity(unchecked) public private(set) var line = 0
+    /// The physical line (1-based) where the current record starts. (Read through an inlinable
+    /// getter: a getter inlined into another module by the optimizer checks access at run time.)
+    @inlinable public var line: Int { currentLine }
+    @usableFromInline @exclusivity(unchecked) var currentLine = 0
     /// The bytes of the current record as read (for a record with a problem, at most its first 1 MiB).
     @exclusivity(unchecked) public private(set) var raw = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Set when the current record is not valid CSV.
@@ -126,7 +128,7 @@ public final class CSVReader {
                 let blank = fieldCount == 1 && fieldStorage[0].isEmpty
                 if length > CSVReader.maxRecordBytes { return reject(.tooLong, length: CSVReader.maxRecordBytes) }
                 raw = UnsafeRawBufferPointer(start: buffer + start, count: length)
-                line = nextLine
+                currentLine = nextLine
                 nextLine += lines
                 start += length
                 if blank && !broken { continue }
@@ -166,7 +168,7 @@ public final class CSVReader {
         fieldCount = 0
         problem = why
         raw = UnsafeRawBufferPointer(start: buffer + start, count: min(length, end - start))
-        line = nextLine
+        currentLine = nextLine
         resumeLine = nextLine + 1
         skipping = true
         uncountedRows += 1
