@@ -205,7 +205,19 @@ public struct KeyLines: Sendable {
         -> (keys: KeySet, lines: [[Int]], absent: KeySet) {
         let found = Slots([(keys: [UInt64], lines: [[Int]], absent: [UInt64])?](repeating: nil, count: parts))
         let threads = max(1, threads)
-        let probes = probe.reduce(into: [[UInt64]](repeating: [], count: parts)) { $0[hash($1) >> 4].append($1) }
+        // The probed keys in order of part and piece (the 8 bits of `hash`), where bucket b starts at `at[b]`.
+        var starts = [Int](repeating: 0, count: parts * 16 + 1)
+        for key in probe { starts[hash(key) + 1] += 1 }
+        for b in 0..<parts * 16 { starts[b + 1] += starts[b] }
+        let at = starts
+        let probes = [UInt64](unsafeUninitializedCapacity: probe.count) { buffer, count in
+            var next = at
+            for key in probe {
+                buffer[next[hash(key)]] = key
+                next[hash(key)] += 1
+            }
+            count = probe.count
+        }
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             for p in stride(from: t, to: parts, by: threads) {
                 // The part's keys, copied into its pieces: those of `normal` records, then the others.
@@ -216,7 +228,7 @@ public struct KeyLines: Sendable {
                 for i in 0..<16 { ends[i] += starts[i] }
                 // (An empty array must not be made this way: it would write to the shared empty storage.)
                 guard starts[16] > 0 else {
-                    found.update { $0[p] = ([], files.map { _ in [] }, probes[p]) }
+                    found.update { $0[p] = ([], files.map { _ in [] }, Array(probes[at[p << 4] ..< at[(p + 1) << 4]])) }
                     continue
                 }
                 var next = starts, nextOther = ends
@@ -233,16 +245,15 @@ public struct KeyLines: Sendable {
                     }
                     count = starts[16]
                 }
-                var sought = [[UInt64]](repeating: [], count: 16)
-                for key in probes[p] { sought[hash(key) & 15].append(key) }
                 var twice = KeySet()
                 var again: [UInt64] = [], absent: [UInt64] = []
                 for i in 0..<16 {
                     var seen = KeySet(capacity: starts[i + 1] - starts[i])
                     for key in pieces[starts[i] ..< ends[i]] where !seen.insert(key) && twice.insert(key) { again.append(key) }
-                    if sought[i].isEmpty { continue }
+                    let sought = probes[at[p << 4 | i] ..< at[p << 4 | i + 1]]
+                    if sought.isEmpty { continue }
                     for key in pieces[ends[i] ..< starts[i + 1]] { seen.insert(key) }
-                    absent += sought[i].filter { !seen.contains($0) }
+                    absent += sought.filter { !seen.contains($0) }
                 }
                 let lines = files.map { f in zip(f.keys[p], f.lines(p)).filter { twice.contains($0.0) }.map(\.1) }
                 found.update { $0[p] = (again, lines, absent) }
