@@ -1,3 +1,5 @@
+import SiChaIO
+
 /// A valid resident ID number (公民身份号码, GB 11643-1999), normalised to 18 characters.
 ///
 /// The 17 leading digits are packed into `key` (below 10^17, so 57 bits); the check character
@@ -21,7 +23,7 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Calls `body` with the 18 ASCII characters of the number, without allocating.
     public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 18) { out in
+        withStackBytes(18) { out in
             var k = key
             for i in stride(from: 16, through: 0, by: -1) {
                 out[i] = UInt8(k % 10) + 0x30

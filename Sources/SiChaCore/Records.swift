@@ -1,3 +1,5 @@
+import SiChaIO
+
 /// Where a record starts: the input file (in run order) and the 1-based physical line.
 public struct Location: Hashable, Comparable, Sendable {
     public let packed: UInt64
@@ -66,7 +68,7 @@ public struct TextArena: Sendable {
     static func withBytes<R>(_ ref: TextRef, in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         guard ref.isInline else { return body(UnsafeRawBufferPointer(rebasing: bytes[ref.offset ..< ref.offset + ref.count])) }
         let count = Int(ref.packed >> 57 & 31)
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { digits in
+        return withStackBytes(count) { digits in
             var value = ref.packed & (1 << 57 - 1)
             for i in (0..<count).reversed() {
                 digits[i] = UInt8(value % 10) + 0x30

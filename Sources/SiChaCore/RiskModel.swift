@@ -199,7 +199,7 @@ public struct Case: Sendable {
 }
 
 /// What sicha found of a child of compulsory-school age, for the ledger of all of them (适龄儿童台账).
-public enum ChildStatus: UInt8, Sendable {
+public enum ChildStatus: UInt8, CaseIterable, Sendable {
     /// An active xueji record (在读, 休学, 送教上门) and no out-of-school finding.
     case inSchool
     /// Finished grade 9.

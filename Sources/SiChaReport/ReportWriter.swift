@@ -116,7 +116,7 @@ public struct ReportWriter: Sendable {
 
     /// A date as a `YYYY-MM-DD` field.
     func field(_ file: OutputFile, _ date: CivilDate) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { digits in
+        withStackBytes(10) { digits in
             var p = Int(date.packed)
             for i in (0..<10).reversed() {
                 if i == 4 || i == 7 { digits[i] = UInt8(ascii: "-"); continue }
@@ -251,22 +251,26 @@ public struct ReportWriter: Sendable {
             sortedRegion[next[rank[Int(n)]]] = n
             next[rank[Int(n)]] += 1
         }
-        let codes = regions, at = sortedAt, regionOf = sortedRegion
+        let at = sortedAt, regionOf = sortedRegion
+        // The texts rows repeat, as bytes made once.
+        let codes = regions.map { Array($0.utf8) }, statuses = ChildStatus.allCases.map { Array($0.name.utf8) }
+        let levels = RiskLevel.allCases.map { Array($0.name.utf8) }, male = Array(Sex.male.code.utf8), female = Array(Sex.female.code.utf8)
         run.withTexts { texts in rows(at.count, to: file) { block, file in
+            func field(_ bytes: [UInt8]) { bytes.withUnsafeBytes { file.field(bytes: $0) } }
             // The block's children are gathered in one loop, so that their loads from memory overlap.
             let gathered = block.map { children[Int(at[$0])] }
             for (k, c) in zip(block, gathered) {
-                field(file, c.id)
+                self.field(file, c.id)
                 texts.with(c.name) { file.field(bytes: $0) }
-                file.field(c.id.sex.code)
-                field(file, c.id.birthDate)
+                field(c.id.sex == .male ? male : female)
+                self.field(file, c.id.birthDate)
                 file.field(run.parameters.age(c.id))
-                file.field(codes[Int(regionOf[k])])
+                field(codes[Int(regionOf[k])])
                 texts.with(c.school) { file.field(bytes: $0) }
-                if let grade = c.grade { file.field(Int(grade)) } else { file.field("") }
-                file.field(c.status.name)
-                file.field(c.level?.name ?? "")
-                if let score = c.score { file.field(Int(score)) } else { file.field("") }
+                if let grade = c.grade { file.field(Int(grade)) } else { field([]) }
+                field(statuses[Int(c.status.rawValue)])
+                field(c.level.map { levels[$0.rawValue] } ?? [])
+                if let score = c.score { file.field(Int(score)) } else { field([]) }
                 file.endRow()
             }
         } }
