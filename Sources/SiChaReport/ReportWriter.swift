@@ -239,8 +239,11 @@ public struct ReportWriter: Sendable {
             chosen.append(Int32(i))
             region.append(number(children[i]))
         }
+        // The texts rows repeat, as bytes made once.
+        let codes = regions.map { Array($0.utf8) }, statuses = ChildStatus.allCases.map { Array($0.name.utf8) }
+        let levels = RiskLevel.allCases.map { Array($0.name.utf8) }, male = Array(Sex.male.code.utf8), female = Array(Sex.female.code.utf8)
         var rank = [Int](repeating: 0, count: regions.count)
-        for (r, n) in regions.indices.sorted(by: { regions[$0].utf8.lexicographicallyPrecedes(regions[$1].utf8) }).enumerated() { rank[n] = r }
+        for (r, n) in codes.indices.sorted(by: { codes[$0].lexicographicallyPrecedes(codes[$1]) }).enumerated() { rank[n] = r }
         var next = [Int](repeating: 0, count: regions.count + 1)
         for n in region { next[rank[Int(n)] + 1] += 1 }
         for r in regions.indices { next[r + 1] += next[r] }
@@ -252,9 +255,6 @@ public struct ReportWriter: Sendable {
             next[rank[Int(n)]] += 1
         }
         let at = sortedAt, regionOf = sortedRegion
-        // The texts rows repeat, as bytes made once.
-        let codes = regions.map { Array($0.utf8) }, statuses = ChildStatus.allCases.map { Array($0.name.utf8) }
-        let levels = RiskLevel.allCases.map { Array($0.name.utf8) }, male = Array(Sex.male.code.utf8), female = Array(Sex.female.code.utf8)
         run.withTexts { texts in rows(at.count, to: file) { block, file in
             func field(_ bytes: [UInt8]) { bytes.withUnsafeBytes { file.field(bytes: $0) } }
             // The block's children are gathered in one loop, so that their loads from memory overlap.
