@@ -256,21 +256,21 @@ public struct ReportWriter: Sendable {
         }
         let at = sortedAt, regionOf = sortedRegion
         run.withTexts { texts in rows(at.count, to: file) { block, file in
-            func field(_ bytes: [UInt8]) { bytes.withUnsafeBytes { file.field(bytes: $0) } }
+            func put(_ bytes: [UInt8]) { bytes.withUnsafeBytes { file.field(bytes: $0) } }
             // The block's children are gathered in one loop, so that their loads from memory overlap.
             let gathered = block.map { children[Int(at[$0])] }
             for (k, c) in zip(block, gathered) {
-                self.field(file, c.id)
+                field(file, c.id)
                 texts.with(c.name) { file.field(bytes: $0) }
-                field(c.id.sex == .male ? male : female)
-                self.field(file, c.id.birthDate)
+                put(c.id.sex == .male ? male : female)
+                field(file, c.id.birthDate)
                 file.field(run.parameters.age(c.id))
-                field(codes[Int(regionOf[k])])
+                put(codes[Int(regionOf[k])])
                 texts.with(c.school) { file.field(bytes: $0) }
-                if let grade = c.grade { file.field(Int(grade)) } else { field([]) }
-                field(statuses[Int(c.status.rawValue)])
-                field(c.level.map { levels[$0.rawValue] } ?? [])
-                if let score = c.score { file.field(Int(score)) } else { field([]) }
+                if let grade = c.grade { file.field(Int(grade)) } else { put([]) }
+                put(statuses[Int(c.status.rawValue)])
+                put(c.level.map { levels[$0.rawValue] } ?? [])
+                if let score = c.score { file.field(Int(score)) } else { put([]) }
                 file.endRow()
             }
         } }
