@@ -222,6 +222,12 @@ public final class CSVReader {
         fieldCount += 1
     }
 
+    /// The last field of a record, from `from` up to its line end at `to`, without a carriage return before it.
+    @inline(__always)
+    private func appendLastField(_ from: Int, _ to: Int) {
+        appendField(buffer + from, to - from - (to > from && buffer[to - 1] == 0x0D ? 1 : 0))
+    }
+
     @inline(never)
     private func growFields() {
         let bigger = UnsafeMutablePointer<UnsafeRawBufferPointer>.allocate(capacity: fieldCapacity * 2)
@@ -254,8 +260,7 @@ public final class CSVReader {
                 let q = p + separators.trailingZeroBitCount >> 3
                 separators &= separators &- 1
                 if buffer[q] == 0x0A {
-                    let trimmed = q > fieldStart && buffer[q - 1] == 0x0D ? 1 : 0
-                    appendField(buffer + fieldStart, q - fieldStart - trimmed)
+                    appendLastField(fieldStart, q)
                     return .record(length: q + 1 - start, lines: 1, broken: false)
                 }
                 appendField(buffer + fieldStart, q - fieldStart)
@@ -300,8 +305,7 @@ public final class CSVReader {
             }
             if p == end {
                 if !eof { return .needMore }
-                let trimmed = p > fieldStart && buffer[p - 1] == 0x0D ? 1 : 0
-                appendField(buffer + fieldStart, p - fieldStart - trimmed)
+                appendLastField(fieldStart, p)
                 return .record(length: p - start, lines: lines, broken: broken)
             }
             if buffer[p] == 0x2C {
@@ -313,8 +317,7 @@ public final class CSVReader {
                 }
                 continue
             }
-            let trimmed = p > fieldStart && buffer[p - 1] == 0x0D ? 1 : 0
-            appendField(buffer + fieldStart, p - fieldStart - trimmed)
+            appendLastField(fieldStart, p)
             return .record(length: p + 1 - start, lines: lines + 1, broken: broken)
         }
     }
