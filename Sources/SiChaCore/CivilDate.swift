@@ -117,6 +117,8 @@ extension UnsafeRawBufferPointer {
     public func equalsIgnoringCase(_ text: StaticString) -> Bool {
         guard count == text.utf8CodeUnitCount else { return false }
         let other = text.utf8Start
+        // Most codes are written as they are listed.
+        if count == 0 || memcmp(baseAddress!, other, count) == 0 { return true }
         for i in 0..<count {
             var a = self[i]
             if a >= 0x41 && a <= 0x5A { a |= 0x20 }
@@ -125,3 +127,9 @@ extension UnsafeRawBufferPointer {
         return true
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

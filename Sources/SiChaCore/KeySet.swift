@@ -142,10 +142,15 @@ public struct KeyLines: Sendable {
         }
     }
 
-    /// The lines of part `p`, in order.
-    func lines(_ p: Int) -> [Int] {
+    /// The lines of the keys of part `p` that `wanted` holds, in order.
+    func lines(_ p: Int, of wanted: KeySet) -> [Int] {
         var at = 0, line = 0
-        return keys[p].map { _ in line += KeyLines.get(steps[p], &at); return line }
+        var found: [Int] = []
+        for key in keys[p] {
+            line += KeyLines.get(steps[p], &at)
+            if wanted.contains(key) { found.append(line) }
+        }
+        return found
     }
 
     /// Bits 60–63 of a hash of `key` choose its part, bits 56–59 its piece.
@@ -255,7 +260,7 @@ public struct KeyLines: Sendable {
                     for key in pieces[ends[i] ..< starts[i + 1]] { seen.insert(key) }
                     absent += sought.filter { !seen.contains($0) }
                 }
-                let lines = files.map { f in zip(f.keys[p], f.lines(p)).filter { twice.contains($0.0) }.map(\.1) }
+                let lines = files.map { $0.lines(p, of: twice) }
                 found.update { $0[p] = (again, lines, absent) }
             }
         }

@@ -105,16 +105,18 @@ public struct FileExtract: Sendable {
         room(&poverty, next.poverty.count)
         arena.reserve(next.arena.bytes.count, factor)
         let shift = arena.bytes.count
-        func moved(_ r: TextRef) -> TextRef { r.moved(by: shift) }
-        hukou += next.hukou.map { var r = $0; r.location = at(r.location); r.name = moved(r.name); r.region = moved(r.region); return r }
-        xueji += next.xueji.map {
-            var r = $0; r.location = at(r.location); r.name = moved(r.name); r.school = moved(r.school); r.region = moved(r.region); return r
+        func moved(_ r: inout TextRef) { r = r.moved(by: shift) }
+        // The records are appended as they are, then placed after what is already held (no copy
+        // of a chunk's records is made on the way: for a large one, new memory and its page faults).
+        func add<R>(_ records: inout [R], _ more: [R], _ place: (inout R) -> Void) {
+            let first = records.count
+            records += more
+            records.withUnsafeMutableBufferPointer { for i in first..<$0.count { place(&$0[i]) } }
         }
-        roster += next.roster.map { var r = $0; r.location = at(r.location); r.name = moved(r.name); r.school = moved(r.school); return r }
-        poverty += next.poverty.map {
-            var r = $0; r.location = at(r.location); r.name = moved(r.name); r.region = moved(r.region); r.household = moved(r.household)
-            return r
-        }
+        add(&hukou, next.hukou) { $0.location = at($0.location); moved(&$0.name); moved(&$0.region) }
+        add(&xueji, next.xueji) { $0.location = at($0.location); moved(&$0.name); moved(&$0.school); moved(&$0.region) }
+        add(&roster, next.roster) { $0.location = at($0.location); moved(&$0.name); moved(&$0.school) }
+        add(&poverty, next.poverty) { $0.location = at($0.location); moved(&$0.name); moved(&$0.region); moved(&$0.household) }
         arena.append(next.arena)
         schoolRegions.merge(next.schoolRegions) { first, _ in first }
     }

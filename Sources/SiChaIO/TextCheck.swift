@@ -5,20 +5,26 @@ public enum TextCheck {
         var i = 0
         let n = bytes.count
         while i < n {
-            // Eight bytes at a time while they are ASCII without NUL.
-            while i + 8 <= n {
+            // Eight bytes at a time while they are ASCII without NUL; in the first word that is
+            // not, straight to its first such byte (the lowest flag is exact: a borrow only runs up).
+            if i + 8 <= n {
                 let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                if (w | ((w &- 0x0101_0101_0101_0101) & ~w)) & 0x8080_8080_8080_8080 != 0 { break }
-                i += 8
+                let flags = (w | ((w &- 0x0101_0101_0101_0101) & ~w)) & 0x8080_8080_8080_8080
+                if flags == 0 { i += 8; continue }
+                i += flags.trailingZeroBitCount >> 3
             }
-            guard i < n else { break }
             let b = bytes[i]
             if b == 0 { return "bad encoding: NUL byte" }
             if b < 0x80 { i += 1; continue }
-            // Most other characters are Chinese: three bytes from E1 to EC, then two continuation bytes.
-            if b &- 0xE1 < 12, i + 3 <= n, bytes[i + 1] & 0xC0 == 0x80, bytes[i + 2] & 0xC0 == 0x80 {
-                i += 3
-                continue
+            // Most other characters are Chinese: three bytes from E1 to EC, then two continuation
+            // bytes, checked in one load when four bytes are left.
+            if b &- 0xE1 < 12 {
+                if i + 4 <= n {
+                    if bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self) & 0xC0_C000 == 0x80_8000 { i += 3; continue }
+                } else if i + 3 <= n, bytes[i + 1] & 0xC0 == 0x80, bytes[i + 2] & 0xC0 == 0x80 {
+                    i += 3
+                    continue
+                }
             }
             let length: Int
             switch b {
