@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import SiChaIO
 
 /// A file written under a temporary name in its folder, and renamed to its real name only by `commit()`.
@@ -52,7 +53,7 @@ final class OutputFile: @unchecked Sendable {
     }
 
     deinit {
-        if let handle { fclose(handle); unlink(temporaryPath) }
+        if let handle { syncing.sync {}; fclose(handle); unlink(temporaryPath) }
         pending.deallocate()
     }
 
@@ -159,13 +160,27 @@ final class OutputFile: @unchecked Sendable {
         if failed == nil, used > 0, fwrite(pending, 1, used, handle) != used {
             failed = String(cString: strerror(errno))
         }
+        unsynced += used
         used = 0
+        // What is written goes to the disk while the rest is formatted, not all at the end.
+        if unsynced >= OutputFile.syncEvery, failed == nil, let handle, fflush(handle) == 0 {
+            unsynced = 0
+            let descriptor = fileno(handle)
+            syncing.async { _ = fsync(descriptor) }
+        }
     }
+
+    /// Bytes written since the last early sync.
+    @exclusivity(unchecked) private var unsynced = 0
+    static let syncEvery = 16 << 20
+    /// Where the early syncs run, one after another (a queue of its own: it gets a thread at once).
+    private lazy var syncing = DispatchQueue(label: "sicha.sync")
 
     /// Flushes and closes the temporary file; throws when any write failed (a full disk, say).
     func finish() throws(InputError) {
         guard let file = handle else { return }
         flushPending()
+        syncing.sync {}
         handle = nil
         let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
         let error = errno
