@@ -19,12 +19,11 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public static func < (a: CivilDate, b: CivilDate) -> Bool { a.packed < b.packed }
 
+    @inline(__always)
     static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
+        if month == 2 { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28 }
+        // 31 days in the odd months up to July and the even ones from August.
+        return 30 + (month ^ month >> 3) & 1
     }
 
     /// `YYYY-MM-DD`.

@@ -52,27 +52,42 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// Nil for anything else, which the general path then explains.
     @inline(__always)
     private static func validASCII(_ raw: UnsafeRawBufferPointer, asOf: CivilDate) -> IDNumber? {
-        // The region (6 digits), birth date (8) and sequence (3) are read apart, so that the date
-        // and the province need no division of the whole number.
-        var binary = 0
-        @inline(__always) func read(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for i in range {
-                let d = Int(raw[i] &- 0x30)
-                guard d < 10 else { return nil }
-                value = value &* 10 &+ d
-                binary = binary &* 2 &+ d
-            }
-            return value
-        }
-        guard let region = read(0..<6), let ymd = read(6..<14), let sequence = read(14..<17) else { return nil }
-        var last = raw[17]
-        if last == UInt8(ascii: "x") { last = UInt8(ascii: "X") }
-        guard last == checkCharacter(binary: binary), isProvince(region / 10000),
+        // Digits 0–7 and 8–15 are read eight at a time, as words (the first character in the lowest byte).
+        let a = raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), b = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let last = raw[16] &- 0x30
+        guard allDigits(a), allDigits(b), last < 10 else { return nil }
+        let high = decimal(a), low = decimal(b)
+        // The region (6 digits), birth date (8) and sequence (3) are taken apart without dividing
+        // the whole number.
+        let region = high / 100, ymd = high % 100 * 1_000_000 + low / 100
+        var check = raw[17]
+        if check == UInt8(ascii: "x") { check = UInt8(ascii: "X") }
+        guard check == checkCharacter(binary: binary(a) << 9 + binary(b) << 1 + Int(last)), isProvince(region / 10000),
               let birth = CivilDate(year: ymd / 10000, month: ymd / 100 % 100, day: ymd % 100),
               birth.packed >= 1900_01_01, birth <= asOf else { return nil }
-        return IDNumber(key: UInt64(region) * 100_000_000_000 + UInt64(ymd) * 1000 + UInt64(sequence))
+        return IDNumber(key: UInt64(high) * 1_000_000_000 + UInt64(low) * 10 + UInt64(last))
     }
+
+    /// Whether the eight bytes of `w` are ASCII digits.
+    @inline(__always)
+    private static func allDigits(_ w: UInt64) -> Bool {
+        // High nibbles 3, and low nibbles at most 9 (adding 6 does not reach the high nibble).
+        w & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030 && ((w & 0x0F0F_0F0F_0F0F_0F0F) &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0
+    }
+
+    /// The eight digits of `w` (see `allDigits`) as a number in base `base`: neighbouring digits,
+    /// then pairs, then fours are joined by one multiplication each.
+    @inline(__always)
+    private static func number(_ w: UInt64, base: UInt64) -> Int {
+        // (Shifts bind before multiplications in Swift.)
+        var v = ((w & 0x0F0F_0F0F_0F0F_0F0F) &* (base << 8 | 1)) >> 8
+        v = ((v & 0x00FF_00FF_00FF_00FF) &* ((base * base) << 16 | 1)) >> 16
+        v = ((v & 0x0000_FFFF_0000_FFFF) &* ((base * base * base * base) << 32 | 1)) >> 32
+        return Int(truncatingIfNeeded: v)
+    }
+
+    @inline(__always) private static func decimal(_ w: UInt64) -> Int { number(w, base: 10) }
+    @inline(__always) private static func binary(_ w: UInt64) -> Int { number(w, base: 2) }
 
     /// Province codes of GB/T 2260 that an ID may start with.
     public static func isProvince(_ code: Int) -> Bool {

@@ -1,5 +1,6 @@
 import Testing
 @testable import SiChaCore
+import SiChaGenerate
 
 func parse(_ text: String, asOf: CivilDate = CivilDate(year: 2024, month: 10, day: 15)!) -> Result<IDNumber, IDProblem> {
     Array(text.utf8).withUnsafeBytes { IDNumber.parse($0, asOf: asOf) }
@@ -59,6 +60,52 @@ func makeID(_ region: String = "530102", _ birth: String, _ sequence: String) ->
         #expect(try parse(male).get().key == 53010220120305011)
     }
 
+    /// The eight-at-a-time reading of plain 18-character numbers, against the rules worked out
+    /// here from the standard: valid IDs, and IDs with a character replaced by one near the digits
+    /// in ASCII (`/`, `:`, `?`, `@`, `X`), a digit changed, or a date that does not exist.
+    @Test func plainNumbersAgreeWithTheRules() {
+        var random = SeededRandom(seed: 7)
+        let asOf = CivilDate(year: 2024, month: 10, day: 15)!
+        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], checks = Array("10X98765432".utf8)
+        let provinces: Set = [11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
+                              50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83]
+        func isDate(_ y: Int, _ m: Int, _ d: Int) -> Bool {
+            let days = [31, (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+            return (1...12).contains(m) && d >= 1 && d <= days[m - 1]
+        }
+        var valid = 0
+        for _ in 0..<20_000 {
+            var chars = Array(String(Int.random(in: 10...99, using: &random)).utf8)
+            chars += (0..<4).map { _ in UInt8.random(in: 0x30...0x39, using: &random) }
+            let y = Int.random(in: 1895...2030, using: &random), m = Int.random(in: 0...13, using: &random), d = Int.random(in: 0...31, using: &random)
+            chars += padded(y, 4) + padded(m, 2) + padded(d, 2)
+            chars += (0..<3).map { _ in UInt8.random(in: 0x30...0x39, using: &random) }
+            chars.append(checks[zip(chars, weights).reduce(0) { $0 + Int($1.0 - 0x30) * $1.1 } % 11])
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0: chars[Int.random(in: 0..<18, using: &random)] = Array("/:?@Xx".utf8).randomElement(using: &random)!
+            case 1: chars[Int.random(in: 0..<18, using: &random)] = UInt8.random(in: 0x30...0x39, using: &random)
+            default: break
+            }
+            let body = chars[0..<17], digits = body.map { Int($0) - 0x30 }
+            let check = chars[17] == UInt8(ascii: "x") ? UInt8(ascii: "X") : chars[17]
+            let number = digits.reduce(0) { $0 * 10 + $1 }
+            let (year, month, day) = (number / 10_000_000 % 10000, number / 100_000 % 100, number / 1000 % 100)
+            let expected = digits.allSatisfy { (0...9).contains($0) }
+                && check == checks[zip(digits, weights).reduce(0) { $0 + $1.0 * $1.1 } % 11]
+                && provinces.contains(digits[0] * 10 + digits[1]) && isDate(year, month, day)
+                && year >= 1900 && year * 10000 + month * 100 + day <= Int(asOf.packed)
+            let text = String(decoding: chars, as: UTF8.self)
+            switch parse(text, asOf: asOf) {
+            case .success(let id):
+                #expect(expected && id.key == UInt64(number), "\(text)")
+                valid += 1
+            case .failure:
+                #expect(!expected, "\(text)")
+            }
+        }
+        #expect(valid > 2_000)
+    }
+
     @Test func provinceCodesOfGBT2260() {
         let valid = [11, 15, 21, 23, 31, 37, 41, 46, 50, 54, 61, 65, 71, 81, 83]
         let invalid = [10, 16, 20, 24, 30, 38, 40, 47, 49, 55, 60, 66, 70, 72, 80, 84, 99]
@@ -77,4 +124,10 @@ func makeID(_ region: String = "530102", _ birth: String, _ sequence: String) ->
     func unreadableDates(text: String) {
         #expect(Array(text.utf8).withUnsafeBytes { CivilDate.parse($0) } == nil)
     }
+}
+
+/// `n` in decimal with zeros in front, `width` characters.
+private func padded(_ n: Int, _ width: Int) -> [UInt8] {
+    let digits = Array(String(n).utf8)
+    return Array(repeating: UInt8(ascii: "0"), count: max(0, width - digits.count)) + digits
 }
