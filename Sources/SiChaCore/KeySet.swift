@@ -106,11 +106,12 @@ public struct KeySet: Sendable {
 /// The keys and lines of `normal` hukou records kept only as keys, and the keys alone of those of
 /// other statuses, spread by hash into 16 parts. Each part is checked for repeated keys in 16
 /// pieces small enough for a table that stays in cache: one table over all the keys would miss the
-/// cache on nearly every insert.
+/// cache on nearly every insert. The keys are those of valid IDs, held in six bytes (see `packed`).
 public struct KeyLines: Sendable {
     static let parts = 16
-    private(set) var keys = [[UInt64]](repeating: [], count: KeyLines.parts)
-    /// Keys of records of other statuses: they tell only that a person has a hukou record.
+    /// Each part's keys of `normal` records, packed, as three 16-bit words each (lowest first).
+    private(set) var keys = [[UInt16]](repeating: [], count: KeyLines.parts)
+    /// Keys (packed) of records of other statuses: they tell only that a person has a hukou record.
     private(set) var others = [[UInt64]](repeating: [], count: KeyLines.parts)
     /// Each part's lines, which ascend, as the steps between them in LEB128: mostly one byte, as
     /// an adult is seldom more than 127 lines after the part's one before.
@@ -119,6 +120,36 @@ public struct KeyLines: Sendable {
     private var last = [Int](repeating: 0, count: KeyLines.parts)
 
     public init() {}
+
+    /// The last year of birth a packed key can hold (a run's as-of date may not be later).
+    public static let lastYear = 2603
+
+    /// The key of a valid ID in 48 bits: the region (6 digits, 20 bits), the birth date as
+    /// (year − 1900) · 372 + (month − 1) · 31 + day − 1 (18 bits, to the year 2603) and the
+    /// sequence (10 bits).
+    @inline(__always)
+    static func packed(_ key: UInt64) -> UInt64 {
+        let region = key / 100_000_000_000, ymd = key / 1000 % 100_000_000
+        let date = (ymd / 10000 - 1900) * 372 + (ymd / 100 % 100 - 1) * 31 + ymd % 100 - 1
+        return region << 28 | date << 10 | key % 1000
+    }
+
+    /// The key that `packed` made `p` of.
+    @inline(__always)
+    static func key(packed p: UInt64) -> UInt64 {
+        let date = p >> 10 & (1 << 18 - 1)
+        let ymd = (date / 372 + 1900) * 10000 + (date % 372 / 31 + 1) * 100 + date % 31 + 1
+        return (p >> 28) * 100_000_000_000 + ymd * 1000 + p & 1023
+    }
+
+    /// Key `i` of part `p`, packed.
+    @inline(__always)
+    private func key(_ i: Int, of p: Int) -> UInt64 {
+        keys[p].withUnsafeBufferPointer { UInt64($0[3 * i]) | UInt64($0[3 * i + 1]) << 16 | UInt64($0[3 * i + 2]) << 32 }
+    }
+
+    /// How many keys of `normal` records part `p` holds.
+    private func count(_ p: Int) -> Int { keys[p].count / 3 }
 
     @inline(__always)
     private static func put(_ value: Int, _ bytes: inout [UInt8]) {
@@ -142,20 +173,20 @@ public struct KeyLines: Sendable {
         }
     }
 
-    /// The lines of the keys of part `p` that `wanted` holds, in order.
+    /// The lines of the keys of part `p` that `wanted` (packed keys) holds, in order.
     func lines(_ p: Int, of wanted: KeySet) -> [Int] {
         var at = 0, line = 0
         var found: [Int] = []
-        for key in keys[p] {
+        for i in 0..<count(p) {
             line += KeyLines.get(steps[p], &at)
-            if wanted.contains(key) { found.append(line) }
+            if wanted.contains(key(i, of: p)) { found.append(line) }
         }
         return found
     }
 
-    /// Bits 60–63 of a hash of `key` choose its part, bits 56–59 its piece.
+    /// Bits 60–63 of a hash of a packed key choose its part, bits 56–59 its piece.
     @inline(__always)
-    private static func hash(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0xC2B2_AE3D_27D4_EB4F) >> 56) }
+    private static func hash(_ packed: UInt64) -> Int { Int(truncatingIfNeeded: (packed &* 0xC2B2_AE3D_27D4_EB4F) >> 56) }
 
     /// Removes every key, keeping the room.
     mutating func removeAll() {
@@ -170,21 +201,51 @@ public struct KeyLines: Sendable {
     /// Makes room for `more` keys over all parts (see `reserve(_:_:_:basis:)`).
     mutating func makeRoom(_ more: Int, factor: Double) {
         for p in 0..<KeyLines.parts where !keys[p].isEmpty {
-            reserve(&keys[p], 2 * more / KeyLines.parts, factor, basis: keys[p].count)
+            reserve(&keys[p], 6 * more / KeyLines.parts, factor, basis: keys[p].count)
             reserve(&steps[p], 2 * more / KeyLines.parts, factor, basis: steps[p].count)
         }
     }
 
     /// Adds the key of a `normal` record; lines come in ascending order.
-    public mutating func add(_ key: UInt64, line: Int) {
-        let p = KeyLines.hash(key) >> 4
-        keys[p].append(key)
-        KeyLines.put(line - last[p], &steps[p])
-        last[p] = line
+    public mutating func add(_ key: UInt64, line: Int) { add([(key, line)]) }
+
+    /// Adds the keys of `normal` records, their lines ascending: counted out by part first, so
+    /// that each part takes its share in one append.
+    mutating func add(_ batch: [(key: UInt64, line: Int)]) {
+        var starts = [Int](repeating: 0, count: KeyLines.parts + 1)
+        let packed = batch.map { KeyLines.packed($0.key) }
+        for k in packed { starts[KeyLines.hash(k) >> 4 + 1] += 1 }
+        for p in 0..<KeyLines.parts { starts[p + 1] += starts[p] }
+        var next = starts
+        var words = [UInt16](repeating: 0, count: 3 * batch.count), lines = [Int](repeating: 0, count: batch.count)
+        words.withUnsafeMutableBufferPointer { words in
+            for (k, entry) in zip(packed, batch) {
+                let p = KeyLines.hash(k) >> 4, at = next[p]
+                (words[3 * at], words[3 * at + 1], words[3 * at + 2]) =
+                    (UInt16(truncatingIfNeeded: k), UInt16(truncatingIfNeeded: k >> 16), UInt16(truncatingIfNeeded: k >> 32))
+                lines[at] = entry.line
+                next[p] = at + 1
+            }
+        }
+        var bytes: [UInt8] = []
+        for p in 0..<KeyLines.parts where starts[p + 1] > starts[p] {
+            bytes.removeAll(keepingCapacity: true)
+            var line = last[p]
+            for l in lines[starts[p] ..< starts[p + 1]] {
+                KeyLines.put(l - line, &bytes)
+                line = l
+            }
+            keys[p] += words[3 * starts[p] ..< 3 * starts[p + 1]]
+            steps[p] += bytes
+            last[p] = line
+        }
     }
 
     /// Adds the key of a record of another status.
-    mutating func add(other key: UInt64) { others[KeyLines.hash(key) >> 4].append(key) }
+    mutating func add(other key: UInt64) {
+        let packed = KeyLines.packed(key)
+        others[KeyLines.hash(packed) >> 4].append(packed)
+    }
 
     /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`
     /// (growing by `factor` when given: see `reserve(_:_:_:basis:)`).
@@ -211,6 +272,7 @@ public struct KeyLines: Sendable {
         let found = Slots([(keys: [UInt64], lines: [[Int]], absent: [UInt64])?](repeating: nil, count: parts))
         let threads = max(1, threads)
         // The probed keys in order of part and piece (the 8 bits of `hash`), where bucket b starts at `at[b]`.
+        let probe = probe.map(packed)
         var starts = [Int](repeating: 0, count: parts * 16 + 1)
         for key in probe { starts[hash(key) + 1] += 1 }
         for b in 0..<parts * 16 { starts[b + 1] += starts[b] }
@@ -227,7 +289,7 @@ public struct KeyLines: Sendable {
             for p in stride(from: t, to: parts, by: threads) {
                 // The part's keys, copied into its pieces: those of `normal` records, then the others.
                 var starts = [Int](repeating: 0, count: 17), ends = starts
-                for f in files { for key in f.keys[p] { ends[hash(key) & 15] += 1 } }
+                for f in files { for i in 0..<f.count(p) { ends[hash(f.key(i, of: p)) & 15] += 1 } }
                 for f in files { for key in f.others[p] { starts[hash(key) & 15 + 1] += 1 } }
                 for i in 0..<16 { starts[i + 1] += starts[i] + ends[i] }
                 for i in 0..<16 { ends[i] += starts[i] }
@@ -239,7 +301,8 @@ public struct KeyLines: Sendable {
                 var next = starts, nextOther = ends
                 let pieces = [UInt64](unsafeUninitializedCapacity: starts[16]) { buffer, count in
                     for f in files {
-                        for key in f.keys[p] {
+                        for i in 0..<f.count(p) {
+                            let key = f.key(i, of: p)
                             buffer[next[hash(key) & 15]] = key
                             next[hash(key) & 15] += 1
                         }
@@ -267,8 +330,8 @@ public struct KeyLines: Sendable {
         var keys = KeySet(), absent = KeySet()
         var lines = [[Int]](repeating: [], count: files.count)
         for part in found.value {
-            for key in part!.keys { keys.insert(key) }
-            for key in part!.absent { absent.insert(key) }
+            for k in part!.keys { keys.insert(key(packed: k)) }
+            for k in part!.absent { absent.insert(key(packed: k)) }
             for f in files.indices { lines[f] += part!.lines[f] }
         }
         return (keys, lines.map { $0.sorted() }, absent)

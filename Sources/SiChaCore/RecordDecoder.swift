@@ -134,17 +134,20 @@ struct RecordDecoder {
     mutating func finish(into out: inout FileExtract) {
         guard let interesting, !adults.isEmpty else { return }
         let wanted = adults.indices.map { maybe[$0] && interesting.contains(adults[$0].key) }
+        var normal: [(key: UInt64, line: Int)] = []
+        normal.reserveCapacity(adults.count)
         for (i, var r) in adults.enumerated() {
             if wanted[i] {
                 r.name = adultText.withBytes(r.name) { out.arena.add($0) }
                 r.region = adultText.withBytes(r.region) { out.arena.add($0) }
                 out.hukou.append(r)
             } else if r.status == .normal {
-                out.population.add(r.key, line: r.location.line)
+                normal.append((r.key, r.location.line))
             } else {
                 out.population.add(other: r.key)
             }
         }
+        out.population.add(normal)
         adults.removeAll(keepingCapacity: true)
         maybe.removeAll(keepingCapacity: true)
         adultText.removeAll()

@@ -56,6 +56,9 @@ extension Sicha {
                 throw ValidationError("give at least one register: --hukou, --xueji, --roster or --poverty")
             }
             if let asOf, parseDate(asOf) == nil { throw ValidationError("--as-of \(asOf) is not a date YYYY-MM-DD") }
+            if let asOf, let date = parseDate(asOf), date.year > KeyLines.lastYear {
+                throw ValidationError("--as-of \(asOf) is after \(KeyLines.lastYear), the last year of birth sicha can hold")
+            }
             if let schoolYear, !(1900...9999).contains(schoolYear) { throw ValidationError("--school-year \(schoolYear) is out of range") }
             if minAge < 0 || maxAge < minAge { throw ValidationError("--min-age and --max-age must satisfy 0 <= min <= max") }
             if !(absenceThreshold > 0 && absenceThreshold <= 1) { throw ValidationError("--absence-threshold must be above 0 and at most 1") }

@@ -58,9 +58,18 @@ import Testing
     @Test(arguments: [1, 3])
     func findsExactlyTheKeysSeenTwiceAndTheirLines(threads: Int) {
         var random = SeededRandom(seed: 11)
-        let files = (0..<3).map { _ in (0..<20_000).map { _ in 1 + random.next() % 40_000 * 7_919 } }
+        // Keys of valid IDs (KeyLines holds them in six bytes): regions, birth dates from 1900 to
+        // 2252, sequences; and the first and last that six bytes hold.
+        let regions: [UInt64] = [110105, 530102, 839999]
+        let pool = (0..<100_000).map { _ -> UInt64 in
+            let y = UInt64.random(in: 1900...2252, using: &random), m = UInt64.random(in: 1...12, using: &random)
+            let d = UInt64.random(in: 1...(m == 2 ? 28 : 30), using: &random)
+            return regions.randomElement(using: &random)! * 100_000_000_000 + (y * 10000 + m * 100 + d) * 1000
+                + UInt64.random(in: 0...999, using: &random)
+        }
+        let files = (0..<3).map { _ in (0..<20_000).map { _ in pool[Int(random.next() % 40_000)] } }
         // Keys of records of other statuses, many the same as keys of `normal` records.
-        let others = (0..<3).map { _ in (0..<2_000).map { _ in 1 + random.next() % 80_000 * 7_919 } }
+        let others = (0..<3).map { _ in (0..<2_000).map { _ in pool[Int(random.next() % 80_000)] } }
         var counts: [UInt64: Int] = [:]
         for file in files { for key in file { counts[key, default: 0] += 1 } }
         // Each file's keys arrive in two parts, the second counting its lines after the first's.
@@ -73,7 +82,7 @@ import Testing
             first.append(second, linesBefore: 5_001)
             return first
         }
-        let probe = (0..<5_000).map { _ in 1 + random.next() % 100_000 * 7_919 }
+        let probe = (0..<5_000).map { _ in pool[Int(random.next() % 100_000)] }
         let held = Set(files.joined()).union(others.joined())
         let (repeated, lines, absent) = KeyLines.repeated(in: stores, absentOf: probe, threads: threads)
         let expected = counts.filter { $0.value > 1 }.keys
@@ -85,6 +94,9 @@ import Testing
         let missing = Set(probe.filter { !held.contains($0) })
         #expect(absent.count == missing.count && missing.count > 1000 && missing.count < probe.count - 1000)
         for key in probe { #expect(absent.contains(key) == missing.contains(key)) }
+        for key in pool + [11_010_519_000_101_000, 83_999_926_031_231_999] {
+            #expect(KeyLines.key(packed: KeyLines.packed(key)) == key && KeyLines.packed(key) < 1 << 48)
+        }
         #expect(KeyLines.repeated(in: [], threads: threads).keys.count == 0)
         #expect(KeyLines.repeated(in: [], absentOf: probe, threads: threads).absent.count == Set(probe).count)
     }

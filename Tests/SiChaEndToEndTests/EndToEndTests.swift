@@ -214,6 +214,7 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
     @Test(arguments: [
         (["verify", "--out", "/tmp/x"], "give at least one register"),
         (["verify", "--hukou", "a.csv", "--out", "/tmp/x", "--as-of", "2024-13-01"], "--as-of 2024-13-01 is not a date"),
+        (["verify", "--hukou", "a.csv", "--out", "/tmp/x", "--as-of", "2604-01-01"], "--as-of 2604-01-01 is after 2603"),
         (["verify", "--hukou", "a.csv", "--out", "/tmp/x", "--fail-on", "purple"], "--fail-on must be"),
         (["verify", "--hukou", "a.csv"], "--out"),
     ])
