@@ -4,8 +4,10 @@
 public struct KeySet: Sendable {
     private var slots: [UInt64]
     public private(set) var count = 0
-    /// A blocked Bloom filter over the keys (16 bits a key, two bits in one word), made by
+    /// A blocked Bloom filter over the keys (8 bits a key, two bits in one word), made by
     /// `summarize()`: small enough to stay in cache, it answers most misses without touching `slots`.
+    /// (With 16 bits a key, fewer false hits did not make up for more cache misses: reading hukou
+    /// at 10M took 2% longer; with 4, more false hits cost 5%.)
     private var summary: [UInt64] = []
 
     /// Room for `capacity` keys before the table grows (it is kept at most 70% full).
@@ -72,7 +74,7 @@ public struct KeySet: Sendable {
     /// Makes the summary that lets `contains` answer most misses from cache; for a set that is
     /// looked up much more often than it changes (an insert drops the summary).
     public mutating func summarize() {
-        var words = [UInt64](repeating: 0, count: max(1, count / 4))
+        var words = [UInt64](repeating: 0, count: max(1, count / 8))
         for k in slots where k != 0 {
             let (word, bits) = KeySet.summaryBits(k, words.count)
             words[word] |= bits
