@@ -46,6 +46,12 @@ final class OutputFile: @unchecked Sendable {
         pending = .allocate(capacity: capacity)
     }
 
+    /// Empties an in-memory file, keeping its room.
+    func clear() {
+        used = 0
+        atRowStart = true
+    }
+
     /// Writes the bytes collected by an in-memory `part`.
     func append(_ part: OutputFile) {
         put(UnsafeRawBufferPointer(start: part.pending, count: part.used))

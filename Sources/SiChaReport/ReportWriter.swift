@@ -281,8 +281,9 @@ public struct ReportWriter: Sendable {
     /// `concurrentPerform`: nested in the one that writes the files, it would run serially.)
     func rows(_ count: Int, to file: OutputFile, _ rows: @escaping @Sendable (Range<Int>, OutputFile) -> Void) {
         let block = 1 << 14, threads = max(1, options.threads)
+        // The blocks' memory is used again for the next blocks (new memory costs a page fault every 4 KiB).
+        let parts = (0..<threads).map { _ in OutputFile() }
         for first in stride(from: 0, to: count, by: block * threads) {
-            let parts = (0..<threads).map { _ in OutputFile() }
             @Sendable func format(_ t: Int) {
                 let from = min(first + t * block, count)
                 rows(from ..< min(from + block, count), parts[t])
@@ -291,7 +292,10 @@ public struct ReportWriter: Sendable {
             for t in 1..<threads { DispatchQueue.global().async(group: group) { format(t) } }
             format(0)
             group.wait()
-            for part in parts { file.append(part) }
+            for part in parts {
+                file.append(part)
+                part.clear()
+            }
         }
     }
 
