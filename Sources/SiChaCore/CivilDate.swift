@@ -108,7 +108,7 @@ extension UnsafeRawBufferPointer {
     /// The decimal value of the ASCII digits in `range` (the caller has checked they are digits).
     func decimal(_ range: Range<Int>) -> Int {
         var value = 0
-        for i in range { value = value * 10 + Int(self[i] &- 0x30) }
+        for i in range { value = value &* 10 &+ Int(self[i] &- 0x30) }
         return value
     }
 

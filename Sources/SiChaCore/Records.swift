@@ -29,10 +29,11 @@ public struct TextRef: Sendable {
     /// 1 to 17 ASCII digits as their value and count, packed (never 0); nil for anything else.
     static func digits(_ text: UnsafeRawBufferPointer) -> UInt64? {
         guard (1...17).contains(text.count) else { return nil }
+        // (At most 17 digits cannot overflow: wrapping arithmetic spares a checked multiply a digit.)
         var value: UInt64 = 0
         for byte in text {
             guard byte &- 0x30 < 10 else { return nil }
-            value = value * 10 + UInt64(byte &- 0x30)
+            value = value &* 10 &+ UInt64(byte &- 0x30)
         }
         return value | UInt64(text.count) << 57
     }
