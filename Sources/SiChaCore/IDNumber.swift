@@ -24,12 +24,21 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// Calls `body` with the 18 ASCII characters of the number, without allocating.
     public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         withStackBytes(18) { out in
-            var k = key
-            for i in stride(from: 16, through: 0, by: -1) {
-                out[i] = UInt8(k % 10) + 0x30
-                k /= 10
+            // Two halves that fit 32 bits, whose divisions by 10 are cheaper than the whole's;
+            // the check character from the digits read as binary on the way.
+            var binary = 0
+            func put(_ value: UInt64, _ range: ClosedRange<Int>) {
+                var v = UInt32(truncatingIfNeeded: value)
+                for i in range.reversed() {
+                    let d = v % 10
+                    out[i] = UInt8(truncatingIfNeeded: d) + 0x30
+                    binary &+= Int(d) << (16 - i)
+                    v /= 10
+                }
             }
-            out[17] = IDNumber.checkCharacter(digits: out[0..<17].lazy.map { $0 - 0x30 })
+            put(key % 1_000_000_000, 8...16)
+            put(key / 1_000_000_000, 0...7)
+            out[17] = IDNumber.checkCharacter(binary: binary)
             return body(UnsafeBufferPointer(out))
         }
     }

@@ -129,6 +129,19 @@ final class OutputFile: @unchecked Sendable {
         }
     }
 
+    /// A field already in its CSV form (see `csv(_:)`).
+    func field(csv: [UInt8]) {
+        separate()
+        csv.withUnsafeBytes { put($0) }
+    }
+
+    /// The CSV form of a field (quoted when it must be), for a text written on many rows.
+    static func csv(_ text: String) -> [UInt8] {
+        let part = OutputFile()
+        part.field(text)
+        return Array(UnsafeBufferPointer(start: part.pending, count: part.used))
+    }
+
     /// A field of ASCII bytes that need no quoting (numbers, codes, IDs).
     func field(ascii: UnsafeBufferPointer<UInt8>) {
         separate()
@@ -137,6 +150,12 @@ final class OutputFile: @unchecked Sendable {
 
     func field(_ number: Int) {
         separate()
+        // Ages, grades and scores: one or two digits.
+        if number >= 0 && number < 100 {
+            if number >= 10 { put(UInt8(number / 10) + 0x30) }
+            put(UInt8(number % 10) + 0x30)
+            return
+        }
         if number < 0 { put(0x2D) }
         var n = number.magnitude
         var digits = 0

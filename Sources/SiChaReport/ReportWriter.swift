@@ -117,10 +117,10 @@ public struct ReportWriter: Sendable {
     /// A date as a `YYYY-MM-DD` field.
     func field(_ file: OutputFile, _ date: CivilDate) {
         withStackBytes(10) { digits in
-            var p = Int(date.packed)
+            var p = UInt32(truncatingIfNeeded: date.packed)  // (32-bit divisions are the cheaper)
             for i in (0..<10).reversed() {
                 if i == 4 || i == 7 { digits[i] = UInt8(ascii: "-"); continue }
-                digits[i] = UInt8(p % 10) + 0x30
+                digits[i] = UInt8(truncatingIfNeeded: p % 10) + 0x30
                 p /= 10
             }
             file.field(ascii: UnsafeBufferPointer(digits))
@@ -239,11 +239,13 @@ public struct ReportWriter: Sendable {
             chosen.append(Int32(i))
             region.append(number(children[i]))
         }
-        // The texts rows repeat, as bytes made once.
-        let codes = regions.map { Array($0.utf8) }, statuses = ChildStatus.allCases.map { Array($0.name.utf8) }
-        let levels = RiskLevel.allCases.map { Array($0.name.utf8) }, male = Array(Sex.male.code.utf8), female = Array(Sex.female.code.utf8)
+        // The texts rows repeat, in their CSV form made once.
+        let codes = regions.map(OutputFile.csv), statuses = ChildStatus.allCases.map { OutputFile.csv($0.name) }
+        let levels = RiskLevel.allCases.map { OutputFile.csv($0.name) }, male = OutputFile.csv(Sex.male.code)
+        let female = OutputFile.csv(Sex.female.code), none = OutputFile.csv("")
         var rank = [Int](repeating: 0, count: regions.count)
-        for (r, n) in codes.indices.sorted(by: { codes[$0].lexicographicallyPrecedes(codes[$1]) }).enumerated() { rank[n] = r }
+        let bytes = regions.map { Array($0.utf8) }
+        for (r, n) in bytes.indices.sorted(by: { bytes[$0].lexicographicallyPrecedes(bytes[$1]) }).enumerated() { rank[n] = r }
         var next = [Int](repeating: 0, count: regions.count + 1)
         for n in region { next[rank[Int(n)] + 1] += 1 }
         for r in regions.indices { next[r + 1] += next[r] }
@@ -256,7 +258,7 @@ public struct ReportWriter: Sendable {
         }
         let at = sortedAt, regionOf = sortedRegion
         run.withTexts { texts in rows(at.count, to: file) { block, file in
-            func put(_ bytes: [UInt8]) { bytes.withUnsafeBytes { file.field(bytes: $0) } }
+            func put(_ csv: [UInt8]) { file.field(csv: csv) }
             // The block's children are gathered in one loop, so that their loads from memory overlap.
             let gathered = block.map { children[Int(at[$0])] }
             for (k, c) in zip(block, gathered) {
@@ -267,10 +269,10 @@ public struct ReportWriter: Sendable {
                 file.field(run.parameters.age(c.id))
                 put(codes[Int(regionOf[k])])
                 texts.with(c.school) { file.field(bytes: $0) }
-                if let grade = c.grade { file.field(Int(grade)) } else { put([]) }
+                if let grade = c.grade { file.field(Int(grade)) } else { put(none) }
                 put(statuses[Int(c.status.rawValue)])
-                put(c.level.map { levels[$0.rawValue] } ?? [])
-                if let score = c.score { file.field(Int(score)) } else { put([]) }
+                put(c.level.map { levels[$0.rawValue] } ?? none)
+                if let score = c.score { file.field(Int(score)) } else { put(none) }
                 file.endRow()
             }
         } }
