@@ -159,14 +159,14 @@ public struct RiskModel: Sendable, Equatable {
 }
 
 /// The reasons of a case in 12 bytes: which factors apply, and the points that are not a weight.
-public struct RiskReasons: Sendable, Equatable {
+public struct RiskReasons: Sendable, Hashable {
     var factors: UInt32
     var absencePoints: Int32
     var cap: Int32
 }
 
 /// A set of finding codes in 16 bits.
-public struct FindingCodes: Sendable, Equatable, ExpressibleByArrayLiteral {
+public struct FindingCodes: Sendable, Hashable, ExpressibleByArrayLiteral {
     public init(arrayLiteral codes: FindingCode...) { self.init(codes) }
     var bits: UInt16 = 0
     public init() {}

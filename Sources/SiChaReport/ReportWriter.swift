@@ -158,10 +158,22 @@ public struct ReportWriter: Sendable {
         file.endRow()
     }
 
+    /// A case's codes and reasons, which few sets of recur on many rows.
+    private struct Explained: Hashable { let codes: FindingCodes, reasons: RiskReasons }
+
     func cases(_ cases: some Sequence<Case>, _ model: RiskModel, _ file: OutputFile) {
         header(file, ["rank", "level", "score", "id", "name", "sex", "birth_date", "age", "region_code", "school_code", "grade",
                       "poverty_category", "codes", "reasons"])
+        // The codes and reasons as text, made once for each set of them.
+        var texts: [Explained: (codes: String, reasons: String)] = [:]
         for c in cases {
+            let explained = Explained(codes: c.codeSet, reasons: c.reasons)
+            let text = texts[explained] ?? {
+                let made = (c.codes.map(\.rawValue).joined(separator: ";"),
+                            model.list(c.reasons).map { "\($0.factor)\($0.points < 0 ? "" : "+")\($0.points)" }.joined(separator: ";"))
+                texts[explained] = made
+                return made
+            }()
             file.field(c.rank)
             file.field(c.level.name)
             file.field(c.score)
@@ -174,8 +186,8 @@ public struct ReportWriter: Sendable {
             file.field(c.schoolCode)
             if let grade = c.grade { file.field(grade) } else { file.field("") }
             file.field(c.povertyCategory?.name ?? "")
-            file.field(c.codes.map(\.rawValue).joined(separator: ";"))
-            file.field(model.list(c.reasons).map { "\($0.factor)\($0.points < 0 ? "" : "+")\($0.points)" }.joined(separator: ";"))
+            file.field(text.codes)
+            file.field(text.reasons)
             file.endRow()
         }
     }
