@@ -111,14 +111,8 @@ private struct Page {
 
     init(run: Verification) {
         self.run = run
-        var byCode: [FindingCode: [String: Int]] = [:]
-        var totals: [FindingCode: Int] = [:]
-        for f in run.findings {
-            byCode[f.code, default: [:]][SplitUnit.county.unit(region: f.regionCode, school: ""), default: 0] += 1
-            totals[f.code, default: 0] += 1
-        }
-        self.byCode = byCode
-        codeTotals = totals
+        byCode = run.findingsPerCounty()
+        codeTotals = byCode.mapValues { $0.values.reduce(0, +) }
     }
 
     typealias H = HTMLReport

@@ -25,6 +25,23 @@ public struct ReportOptions: Sendable {
     }
 }
 
+extension Verification {
+    /// How many findings of each code there are in each county (`SplitUnit.county`), for the summary
+    /// and the report: counted by numbers, the counties made text once each.
+    func findingsPerCounty() -> [FindingCode: [String: Int]] {
+        var counts: [Int: Int] = [:]  // code << 32 | county (or 1 << 31 for unknown): findings
+        for f in findings { counts[f.code.ordinal << 32 | (SplitUnit.county(f.regionCode) ?? 1 << 31), default: 0] += 1 }
+        var byCode: [FindingCode: [String: Int]] = [:]
+        let codes = FindingCode.allCases.sorted()  // (by ordinal)
+        for (key, n) in counts {
+            let county = key & (1 << 32 - 1)
+            let name = county == 1 << 31 ? "unknown" : String(repeating: "0", count: 6 - String(county).count) + String(county)
+            byCode[codes[key >> 32], default: [:]][name] = n
+        }
+        return byCode
+    }
+}
+
 /// The office a list can be split for: a county (first 6 digits of the region code), a township
 /// (first 9 digits) or a school.
 public enum SplitUnit: String, CaseIterable, Sendable {
@@ -37,6 +54,17 @@ public enum SplitUnit: String, CaseIterable, Sendable {
         case .township: return Self.prefix(region, 9)
         case .school: return school.isEmpty || school.contains("/") || school.hasPrefix(".") ? "unknown" : school
         }
+    }
+
+    /// The county of a region code (its first six digits) as a number, or nil for `unknown`.
+    static func county(_ region: String) -> Int? {
+        var value = 0, digits = 0
+        for byte in region.utf8.prefix(6) {
+            guard byte &- 0x30 < 10 else { return nil }
+            value = value &* 10 &+ Int(byte &- 0x30)
+            digits += 1
+        }
+        return digits == 6 ? value : nil
     }
 
     static func prefix(_ region: String, _ n: Int) -> String {
@@ -334,8 +362,7 @@ public struct ReportWriter: Sendable {
         let comparisons = FindingCode.allCases.filter { !$0.needs.isEmpty }.sorted()
         out += "  \"comparisons_ran\": [\(comparisons.filter(run.ran).map { "\"\($0.rawValue)\"" }.joined(separator: ", "))],\n"
         out += "  \"comparisons_skipped\": [\(comparisons.filter { !run.ran($0) }.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))],\n"
-        var byCode: [FindingCode: [String: Int]] = [:]
-        for f in run.findings { byCode[f.code, default: [:]][SplitUnit.county.unit(region: f.regionCode, school: ""), default: 0] += 1 }
+        let byCode = run.findingsPerCounty()
         out += "  \"findings\": {\n"
         out += FindingCode.allCases.sorted().map { code in
             let counties = byCode[code] ?? [:]
