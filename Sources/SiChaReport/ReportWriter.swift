@@ -35,7 +35,7 @@ extension Verification {
         let codes = FindingCode.allCases.sorted()  // (by ordinal)
         for (key, n) in counts {
             let county = key & (1 << 32 - 1)
-            let name = county == 1 << 31 ? "unknown" : String(repeating: "0", count: 6 - String(county).count) + String(county)
+            let name = county == 1 << 31 ? "unknown" : String(String(county + 1_000_000).dropFirst())
             byCode[codes[key >> 32], default: [:]][name] = n
         }
         return byCode

@@ -218,4 +218,23 @@ private func validID(_ first17: String) -> String {
         func region(_ id: String) -> String? { rows.first { $0.hasPrefix(id) }.map { String($0.split(separator: ",")[5]) } }
         #expect(region(a) == code && region(b) == "530199000000" && region(c) == "530199000000")
     }
+
+    /// Findings per county (for summary.json and report.html) are counted by numbers; they must be
+    /// what `SplitUnit.county` makes of each finding's region: six leading digits, zeros kept, or
+    /// `unknown` for a shorter code or one with other characters.
+    @Test func findingsPerCountyAreTheCountiesOfTheirRegions() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sicha-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let regions = ["000102001001", "5301", "53a102001001", "530102001001", "530102009009", "５３０１０２００１"]
+        var text = "id,name,sex,birth_date,household_id,region_code,status\n"
+        for (i, region) in regions.enumerated() { text += "12345\(i),甲,1,2014-03-05,H,\(region),normal\n" }
+        let path = folder.appendingPathComponent("hukou.csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try Verifier(parameters: RunParameters(asOf: asOf, schoolYear: 2024)).run([InputFile(dataset: .hukou, path: path, index: 0)])
+        var expected: [FindingCode: [String: Int]] = [:]
+        for f in run.findings { expected[f.code, default: [:]][SplitUnit.county.unit(region: f.regionCode, school: ""), default: 0] += 1 }
+        #expect(run.findingsPerCounty() == expected)
+        #expect(expected[.idInvalid] == ["000102": 1, "530102": 2, "unknown": 3])
+    }
 }
