@@ -30,13 +30,12 @@ extension Verification {
     /// and the report: counted by numbers, the counties made text once each.
     func findingsPerCounty() -> [FindingCode: [String: Int]] {
         var counts: [Int: Int] = [:]  // code << 32 | county (or 1 << 31 for unknown): findings
-        for f in findings { counts[f.code.ordinal << 32 | (SplitUnit.county(f.regionCode) ?? 1 << 31), default: 0] += 1 }
+        for f in findings { counts[f.code.ordinal << 32 | (SplitUnit.number(f.regionCode, digits: 6) ?? 1 << 31), default: 0] += 1 }
         var byCode: [FindingCode: [String: Int]] = [:]
         let codes = FindingCode.allCases.sorted()  // (by ordinal)
         for (key, n) in counts {
             let county = key & (1 << 32 - 1)
-            let name = county == 1 << 31 ? "unknown" : String(String(county + 1_000_000).dropFirst())
-            byCode[codes[key >> 32], default: [:]][name] = n
+            byCode[codes[key >> 32], default: [:]][SplitUnit.name(county == 1 << 31 ? nil : county, digits: 6)] = n
         }
         return byCode
     }
@@ -56,21 +55,25 @@ public enum SplitUnit: String, CaseIterable, Sendable {
         }
     }
 
-    /// The county of a region code (its first six digits) as a number, or nil for `unknown`.
-    static func county(_ region: String) -> Int? {
+    /// The first `n` characters of a region code as a number, when they are all digits.
+    static func number(_ region: String, digits n: Int) -> Int? {
         var value = 0, digits = 0
-        for byte in region.utf8.prefix(6) {
+        for byte in region.utf8.prefix(n) {
             guard byte &- 0x30 < 10 else { return nil }
             value = value &* 10 &+ Int(byte &- 0x30)
             digits += 1
         }
-        return digits == 6 ? value : nil
+        return digits == n ? value : nil
     }
 
-    static func prefix(_ region: String, _ n: Int) -> String {
-        let digits = region.utf8.prefix(n)
-        return digits.count == n && digits.allSatisfy({ $0 &- 0x30 < 10 }) ? String(decoding: digits, as: UTF8.self) : "unknown"
+    /// The unit that a number of `n` digits (zeros in front) names, or `unknown` without one.
+    static func name(_ number: Int?, digits n: Int) -> String {
+        guard let number else { return "unknown" }
+        let text = String(number)
+        return String(repeating: "0", count: n - text.count) + text
     }
+
+    static func prefix(_ region: String, _ n: Int) -> String { name(number(region, digits: n), digits: n) }
 }
 
 /// Writes the outputs of a run (contract section 5 and the lists each office acts on).
