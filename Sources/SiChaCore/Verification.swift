@@ -157,7 +157,12 @@ public struct Verifier: Sendable {
         // The normal records of streams count in finding repeated keys all the same: one person may
         // be in a file and on standard input.
         for i in kept.indices {
-            for r in kept[i].hukou where r.status == .normal { kept[i].population.add(r.key, line: r.location.line) }
+            var batch: [(key: UInt64, line: Int)] = []
+            for r in kept[i].hukou where r.status == .normal {
+                batch.append((r.key, r.location.line))
+                if batch.count == 4096 { kept[i].population.add(batch); batch.removeAll(keepingCapacity: true) }
+            }
+            kept[i].population.add(batch)
         }
         let rereadable = hukou.count
         hukou += kept
