@@ -208,10 +208,6 @@ public struct KeyLines: Sendable {
         }
     }
 
-    /// Adds the key of a `normal` record; lines come in ascending order. (Many keys go much faster
-    /// through `add(_:)`, a few thousand at a time.)
-    public mutating func add(_ key: UInt64, line: Int) { add([(key, line)]) }
-
     /// Adds the keys of `normal` records, their lines ascending: counted out by part first, so
     /// that each part takes its share in one append.
     mutating func add(_ batch: [(key: UInt64, line: Int)]) {

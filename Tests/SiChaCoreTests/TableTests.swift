@@ -75,9 +75,10 @@ import Testing
         // Each file's keys arrive in two parts, the second counting its lines after the first's.
         let stores = files.indices.map { f in
             var first = KeyLines(), second = KeyLines()
-            for (i, key) in files[f].enumerated() {
-                if i < 5_000 { first.add(key, line: i + 2) } else { second.add(key, line: i - 5_000 + 1) }
-            }
+            let lines = files[f].indices.map { $0 < 5_000 ? $0 + 2 : $0 - 5_000 + 1 }
+            // (Added in batches of various sizes, down to one key.)
+            for range in [0..<1, 1..<2, 2..<1_000, 1_000..<5_000] { first.add(range.map { (files[f][$0], lines[$0]) }) }
+            for range in [5_000..<5_001, 5_001..<20_000] { second.add(range.map { (files[f][$0], lines[$0]) }) }
             for (i, key) in others[f].enumerated() { if i % 2 == 0 { first.add(other: key) } else { second.add(other: key) } }
             first.append(second, linesBefore: 5_001)
             return first
