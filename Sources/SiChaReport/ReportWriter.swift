@@ -322,7 +322,7 @@ public struct ReportWriter: Sendable {
     }
 
     /// Writes rows `0 ..< count` to `file` in order, `rows` formatting a block of them: blocks are
-    /// formatted on `options.threads` threads at once, so that only those blocks are held. (Not
+    /// formatted on up to `options.threads` threads at once, so that only those blocks are held. (Not
     /// `concurrentPerform`: nested in the one that writes the files, it would run serially.)
     func rows(_ count: Int, to file: OutputFile, _ rows: @escaping @Sendable (Range<Int>, OutputFile) -> Void) {
         let block = 1 << 14, threads = max(1, options.threads)
@@ -333,10 +333,22 @@ public struct ReportWriter: Sendable {
                 let from = min(first + t * block, count)
                 rows(from ..< min(from + block, count), parts[t])
             }
-            let group = DispatchGroup()
-            for t in 1..<threads { DispatchQueue.global().async(group: group) { format(t) } }
+            // A block is formatted by whichever thread takes it first: when the other threads are
+            // busy (with the other files), this one does not wait for them to start its blocks.
+            let taken = Slots([Bool](repeating: false, count: threads)), done = DispatchSemaphore(value: 0)
+            @Sendable func take(_ t: Int) -> Bool {
+                var mine = false
+                taken.update { mine = !$0[t]; $0[t] = true }
+                return mine
+            }
+            for t in 1..<threads { DispatchQueue.global().async { if take(t) { format(t); done.signal() } } }
             format(0)
-            group.wait()
+            let byOthers = (1..<threads).filter { t in
+                guard take(t) else { return true }
+                format(t)
+                return false
+            }
+            for _ in byOthers { done.wait() }
             for part in parts {
                 file.append(part)
                 part.clear()

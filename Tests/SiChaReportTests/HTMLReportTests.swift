@@ -238,3 +238,36 @@ private func validID(_ first17: String) -> String {
         #expect(expected[.idInvalid] == ["000102": 1, "530102": 2, "unknown": 3])
     }
 }
+
+@Suite struct RowBlockTests {
+    /// Rows formatted in blocks come out in order, whichever thread formats a block: also when every
+    /// thread is busy writing a file of its own, so that each takes its own blocks.
+    @Test(arguments: [1, 2, 3])
+    func blocksOfRowsKeepTheirOrder(threads: Int) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sicha-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let writer = ReportWriter(options: ReportOptions(threads: threads)), count = 100_003
+        let failures = Slots(0)
+        DispatchQueue.concurrentPerform(iterations: threads + 2) { n in
+            let path = folder.appendingPathComponent("\(n).csv").path
+            do {
+                let file = try OutputFile(path: path)
+                writer.rows(count, to: file) { block, part in
+                    for row in block {
+                        part.field(row)
+                        part.field(n)
+                        part.endRow()
+                    }
+                }
+                try file.finish()
+                try file.commit()
+                let expected = (0..<count).map { "\($0),\(n)\n" }.joined()
+                if try String(contentsOfFile: path, encoding: .utf8) != expected { failures.update { $0 += 1 } }
+            } catch {
+                failures.update { $0 += 1 }
+            }
+        }
+        #expect(failures.value == 0)
+    }
+}
