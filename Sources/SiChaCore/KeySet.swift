@@ -12,7 +12,16 @@ public struct KeySet: Sendable {
 
     /// Room for `capacity` keys before the table grows (it is kept at most 70% full).
     public init(capacity: Int = 1024) {
-        slots = [UInt64](repeating: 0, count: max(16, capacity * 10 / 7 + 1))
+        slots = [UInt64](repeating: 0, count: KeySet.size(capacity))
+    }
+
+    private static func size(_ capacity: Int) -> Int { max(16, capacity * 10 / 7 + 1) }
+
+    /// Empties the set, with room for `capacity` keys, in the memory it has.
+    mutating func removeAll(capacity: Int) {
+        slots.removeAll(keepingCapacity: true)
+        slots.append(contentsOf: repeatElement(0, count: KeySet.size(capacity)))
+        (count, summary) = (0, [])
     }
 
     /// A set of `keys`, inserted in the order of the slots they go to: the table fills from start to
@@ -106,20 +115,70 @@ public struct KeySet: Sendable {
 }
 
 /// The keys and lines of `normal` hukou records kept only as keys, and the keys alone of those of
-/// other statuses, spread by hash into 16 parts. Each part is checked for repeated keys in 16
+/// other statuses, spread by hash into 64 parts. Each part is checked for repeated keys in 16
 /// pieces small enough for a table that stays in cache: one table over all the keys would miss the
 /// cache on nearly every insert. The keys are those of valid IDs, held in six bytes (see `packed`).
+///
+/// A part that comes to hold `writeAbove` keys is written to a temporary file and read back when
+/// the repeated keys are sought, so that the hukou population takes disk rather than memory (some
+/// 7 bytes a person: 330 MB for a province of 47 million). Without a file (a full disk, say) the
+/// parts stay in memory.
 public struct KeyLines: Sendable {
-    static let parts = 16
-    /// Each part's keys of `normal` records, packed, as three 16-bit words each (lowest first).
-    private(set) var keys = [[UInt16]](repeating: [], count: KeyLines.parts)
-    /// Keys (packed) of records of other statuses: they tell only that a person has a hukou record.
-    private(set) var others = [[UInt64]](repeating: [], count: KeyLines.parts)
-    /// Each part's lines, which ascend, as the steps between them in LEB128: mostly one byte, as
-    /// an adult is seldom more than 127 lines after the part's one before.
-    private(set) var steps = [[UInt8]](repeating: [], count: KeyLines.parts)
+    static let parts = 64
+
+    /// One part's keys and lines.
+    struct Part {
+        /// Keys of `normal` records, packed, as three 16-bit words each (lowest first).
+        var keys: [UInt16] = []
+        /// Their lines, which ascend, as the steps between them in LEB128: mostly one byte, as an
+        /// adult is seldom more than 127 lines after the part's one before.
+        var steps: [UInt8] = []
+        /// Keys (packed) of records of other statuses: they tell only that a person has a hukou record.
+        var others: [UInt64] = []
+
+        /// How many keys of `normal` records the part holds.
+        var count: Int { keys.count / 3 }
+
+        /// Key `i`, packed.
+        @inline(__always)
+        func key(_ i: Int) -> UInt64 {
+            keys.withUnsafeBufferPointer { UInt64($0[3 * i]) | UInt64($0[3 * i + 1]) << 16 | UInt64($0[3 * i + 2]) << 32 }
+        }
+
+        /// The lines of the keys that `wanted` (packed keys) holds, in order.
+        func lines(of wanted: KeySet) -> [Int] {
+            var at = 0, line = 0
+            var found: [Int] = []
+            for i in 0..<count {
+                line += KeyLines.get(steps, &at)
+                if wanted.contains(key(i)) { found.append(line) }
+            }
+            return found
+        }
+
+        mutating func removeAll() {
+            keys.removeAll(keepingCapacity: true)
+            steps.removeAll(keepingCapacity: true)
+            others.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Where some of a part's keys, steps and others were written (byte ranges of the file).
+    private struct Extent { let keys, steps, others: Range<Int> }
+
+    private var held = [Part](repeating: Part(), count: KeyLines.parts)
     /// The line of each part's last key (0 before the first).
     private var last = [Int](repeating: 0, count: KeyLines.parts)
+    private var written = [[Extent]](repeating: [], count: KeyLines.parts)
+    private var file: TemporaryFile?
+    /// False once a file could not be made or written: the parts then stay in memory.
+    private var writable = true
+    /// Set when what was written could not be read back.
+    private(set) var unreadable = false
+    /// Keys (of both kinds) a part holds in memory before it is written.
+    var writeAbove = 1 << 14
+    /// Where the file is made.
+    var directory = TemporaryFile.directory
 
     public init() {}
 
@@ -144,15 +203,6 @@ public struct KeyLines: Sendable {
         return (p >> 28) * 100_000_000_000 + ymd * 1000 + p & 1023
     }
 
-    /// Key `i` of part `p`, packed.
-    @inline(__always)
-    private func key(_ i: Int, of p: Int) -> UInt64 {
-        keys[p].withUnsafeBufferPointer { UInt64($0[3 * i]) | UInt64($0[3 * i + 1]) << 16 | UInt64($0[3 * i + 2]) << 32 }
-    }
-
-    /// How many keys of `normal` records part `p` holds.
-    private func count(_ p: Int) -> Int { keys[p].count / 3 }
-
     @inline(__always)
     private static func put(_ value: Int, _ bytes: inout [UInt8]) {
         var v = UInt(value)
@@ -175,37 +225,56 @@ public struct KeyLines: Sendable {
         }
     }
 
-    /// The lines of the keys of part `p` that `wanted` (packed keys) holds, in order.
-    func lines(_ p: Int, of wanted: KeySet) -> [Int] {
-        var at = 0, line = 0
-        var found: [Int] = []
-        for i in 0..<count(p) {
-            line += KeyLines.get(steps[p], &at)
-            if wanted.contains(key(i, of: p)) { found.append(line) }
+    /// Keys (of both kinds) held in memory rather than written.
+    var keysInMemory: Int { held.reduce(0) { $0 + $1.count + $1.others.count } }
+
+    /// Puts part `p` whole into `part` (in the room it has): what was written of it, then what is
+    /// held. False when it cannot be read back.
+    func read(_ p: Int, into part: inout Part) -> Bool {
+        part.removeAll()
+        func read<T: FixedWidthInteger>(_ bytes: Range<Int>, onto array: inout [T]) -> Bool {
+            let old = array.count
+            array.append(contentsOf: repeatElement(0, count: bytes.count / MemoryLayout<T>.stride))
+            return array.withUnsafeMutableBytes { (all: UnsafeMutableRawBufferPointer) in
+                file?.read(at: bytes.lowerBound, into: UnsafeMutableRawBufferPointer(rebasing: all[(old * MemoryLayout<T>.stride)...])) ?? false
+            }
         }
-        return found
+        for e in written[p] {
+            guard read(e.keys, onto: &part.keys), read(e.steps, onto: &part.steps), read(e.others, onto: &part.others) else { return false }
+        }
+        part.keys += held[p].keys
+        part.steps += held[p].steps
+        part.others += held[p].others
+        return true
     }
 
-    /// Bits 60–63 of a hash of a packed key choose its part, bits 56–59 its piece.
-    @inline(__always)
-    private static func hash(_ packed: UInt64) -> Int { Int(truncatingIfNeeded: (packed &* 0xC2B2_AE3D_27D4_EB4F) >> 56) }
+    /// Writes part `p` to the file once it holds `writeAbove` keys.
+    private mutating func writeIfFull(_ p: Int) {
+        guard writable, held[p].count + held[p].others.count >= writeAbove else { return }
+        if file == nil { file = TemporaryFile(directory: directory) }
+        func write<T>(_ array: [T]) -> Range<Int>? {
+            array.withUnsafeBytes { bytes in file?.append(bytes).map { $0 ..< $0 + bytes.count } }
+        }
+        guard let keys = write(held[p].keys), let steps = write(held[p].steps), let others = write(held[p].others) else {
+            writable = false
+            return
+        }
+        written[p].append(Extent(keys: keys, steps: steps, others: others))
+        held[p].removeAll()
+    }
 
-    /// Removes every key, keeping the room.
+    /// Bits 58–63 of a hash of a packed key choose its part, bits 54–57 its piece.
+    @inline(__always)
+    private static func hash(_ packed: UInt64) -> Int { Int(truncatingIfNeeded: (packed &* 0xC2B2_AE3D_27D4_EB4F) >> 54) }
+
+    /// Removes every key, keeping the room held in memory.
     mutating func removeAll() {
         for p in 0..<KeyLines.parts {
-            keys[p].removeAll(keepingCapacity: true)
-            others[p].removeAll(keepingCapacity: true)
-            steps[p].removeAll(keepingCapacity: true)
+            held[p].removeAll()
+            written[p].removeAll()
             last[p] = 0
         }
-    }
-
-    /// Makes room for `more` keys over all parts (see `reserve(_:_:_:basis:)`).
-    mutating func makeRoom(_ more: Int, factor: Double) {
-        for p in 0..<KeyLines.parts where !keys[p].isEmpty {
-            reserve(&keys[p], 6 * more / KeyLines.parts, factor, basis: keys[p].count)
-            reserve(&steps[p], 2 * more / KeyLines.parts, factor, basis: steps[p].count)
-        }
+        (file, writable, unreadable) = (nil, true, false)
     }
 
     /// Adds the keys of `normal` records, their lines ascending: counted out by part first, so
@@ -234,98 +303,114 @@ public struct KeyLines: Sendable {
                 KeyLines.put(l - line, &bytes)
                 line = l
             }
-            keys[p] += words[3 * starts[p] ..< 3 * starts[p + 1]]
-            steps[p] += bytes
+            held[p].keys += words[3 * starts[p] ..< 3 * starts[p + 1]]
+            held[p].steps += bytes
             last[p] = line
+            writeIfFull(p)
         }
     }
 
     /// Adds the key of a record of another status.
     mutating func add(other key: UInt64) {
-        let packed = KeyLines.packed(key)
-        others[KeyLines.hash(packed) >> 4].append(packed)
+        let packed = KeyLines.packed(key), p = KeyLines.hash(packed) >> 4
+        held[p].others.append(packed)
+        writeIfFull(p)
     }
 
-    /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`
-    /// (growing by `factor` when given: see `reserve(_:_:_:basis:)`).
-    mutating func append(_ other: KeyLines, linesBefore: Int, factor: Double? = nil) {
-        for p in 0..<KeyLines.parts where !other.others[p].isEmpty { others[p] += other.others[p] }
-        for p in 0..<KeyLines.parts where !other.keys[p].isEmpty {
-            reserve(&keys[p], other.keys[p].count, factor, basis: keys[p].count + other.keys[p].count)
-            reserve(&steps[p], other.steps[p].count, factor, basis: steps[p].count + other.steps[p].count)
-            keys[p] += other.keys[p]
-            // Only the first step changes: it now starts from this part's last line.
-            var at = 0
-            let first = KeyLines.get(other.steps[p], &at)
-            KeyLines.put(linesBefore + first - last[p], &steps[p])
-            steps[p] += other.steps[p][at...]
-            last[p] = linesBefore + other.last[p]
+    /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`.
+    mutating func append(_ other: KeyLines, linesBefore: Int) {
+        unreadable = unreadable || other.unreadable
+        var part = Part()
+        for p in 0..<KeyLines.parts {
+            guard other.read(p, into: &part) else {
+                unreadable = true
+                continue
+            }
+            held[p].others += part.others
+            if !part.keys.isEmpty {
+                held[p].keys += part.keys
+                // Only the first step changes: it now starts from this part's last line.
+                var at = 0
+                let first = KeyLines.get(part.steps, &at)
+                KeyLines.put(linesBefore + first - last[p], &held[p].steps)
+                held[p].steps += part.steps[at...]
+                last[p] = linesBefore + other.last[p]
+            }
+            writeIfFull(p)
         }
     }
 
     /// The keys of `normal` records that occur more than once across `files`, and the lines of
     /// their records in each file (ascending); and the keys of `probe` that none of the files holds,
-    /// of whatever status. The parts are checked on `threads` threads.
-    public static func repeated(in files: [KeyLines], absentOf probe: [UInt64] = [], threads: Int)
-        -> (keys: KeySet, lines: [[Int]], absent: KeySet) {
+    /// of whatever status. The parts are checked on `threads` threads, each read back from the file
+    /// (if it was written) only then. Throws when a part cannot be read back.
+    public static func repeated(in files: [KeyLines], absentOf probe: consuming [UInt64] = [], threads: Int)
+        throws(InputError) -> (keys: KeySet, lines: [[Int]], absent: KeySet) {
         let found = Slots([(keys: [UInt64], lines: [[Int]], absent: [UInt64])?](repeating: nil, count: parts))
+        let unreadable = Slots(files.contains(where: \.unreadable))
         let threads = max(1, threads)
-        // The probed keys in order of part and piece (the 8 bits of `hash`), where bucket b starts at `at[b]`.
-        let probe = probe.map(packed)
+        // The probed keys, packed, in order of part and piece (the bits of `hash`), where bucket b
+        // starts at `at[b]`: put in order where they are (a province probes millions).
         var starts = [Int](repeating: 0, count: parts * 16 + 1)
-        for key in probe { starts[hash(key) + 1] += 1 }
+        for i in probe.indices {
+            probe[i] = packed(probe[i])
+            starts[hash(probe[i]) + 1] += 1
+        }
         for b in 0..<parts * 16 { starts[b + 1] += starts[b] }
         let at = starts
-        let probes = [UInt64](unsafeUninitializedCapacity: probe.count) { buffer, count in
-            var next = at
-            for key in probe {
-                buffer[next[hash(key)]] = key
-                next[hash(key)] += 1
-            }
-            count = probe.count
-        }
+        probe.withUnsafeMutableBufferPointer { distribute($0, at, hash) }
+        let probes = probe
         DispatchQueue.concurrentPerform(iterations: threads) { t in
+            // A thread's parts, pieces and table are used again for its next part: new memory for
+            // each would cost page faults, and at 47M some 100 MiB of memory the heap keeps.
+            var held = [Part](repeating: Part(), count: files.count), pieces: [UInt64] = [], seen = KeySet(capacity: 0)
             for p in stride(from: t, to: parts, by: threads) {
+                guard files.indices.allSatisfy({ files[$0].read(p, into: &held[$0]) }) else {
+                    unreadable.update { $0 = true }
+                    continue
+                }
                 // The part's keys, copied into its pieces: those of `normal` records, then the others.
                 var starts = [Int](repeating: 0, count: 17), ends = starts
-                for f in files { for i in 0..<f.count(p) { ends[hash(f.key(i, of: p)) & 15] += 1 } }
-                for f in files { for key in f.others[p] { starts[hash(key) & 15 + 1] += 1 } }
+                for f in held { for i in 0..<f.count { ends[hash(f.key(i)) & 15] += 1 } }
+                for f in held { for key in f.others { starts[hash(key) & 15 + 1] += 1 } }
                 for i in 0..<16 { starts[i + 1] += starts[i] + ends[i] }
                 for i in 0..<16 { ends[i] += starts[i] }
-                // (An empty array must not be made this way: it would write to the shared empty storage.)
+                // Without keys, every probed key of the part is absent.
                 guard starts[16] > 0 else {
                     found.update { $0[p] = ([], files.map { _ in [] }, Array(probes[at[p << 4] ..< at[(p + 1) << 4]])) }
                     continue
                 }
                 var next = starts, nextOther = ends
-                let pieces = [UInt64](unsafeUninitializedCapacity: starts[16]) { buffer, count in
-                    for f in files {
-                        for i in 0..<f.count(p) {
-                            let key = f.key(i, of: p)
+                pieces.removeAll(keepingCapacity: true)
+                pieces.append(contentsOf: repeatElement(0, count: starts[16]))
+                pieces.withUnsafeMutableBufferPointer { buffer in
+                    for f in held {
+                        for i in 0..<f.count {
+                            let key = f.key(i)
                             buffer[next[hash(key) & 15]] = key
                             next[hash(key) & 15] += 1
                         }
-                        for key in f.others[p] {
+                        for key in f.others {
                             buffer[nextOther[hash(key) & 15]] = key
                             nextOther[hash(key) & 15] += 1
                         }
                     }
-                    count = starts[16]
                 }
                 var twice = KeySet()
                 var again: [UInt64] = [], absent: [UInt64] = []
                 for i in 0..<16 {
-                    var seen = KeySet(capacity: starts[i + 1] - starts[i])
+                    seen.removeAll(capacity: starts[i + 1] - starts[i])
                     for key in pieces[starts[i] ..< ends[i]] where !seen.insert(key) && twice.insert(key) { again.append(key) }
                     let sought = probes[at[p << 4 | i] ..< at[p << 4 | i + 1]]
                     if sought.isEmpty { continue }
                     for key in pieces[ends[i] ..< starts[i + 1]] { seen.insert(key) }
                     absent += sought.filter { !seen.contains($0) }
                 }
-                let lines = files.map { $0.lines(p, of: twice) }
+                let lines = held.map { $0.lines(of: twice) }
                 found.update { $0[p] = (again, lines, absent) }
             }
         }
+        if unreadable.value { throw InputError("cannot read back a temporary file") }
         var keys = KeySet(), absent = KeySet()
         var lines = [[Int]](repeating: [], count: files.count)
         for part in found.value {

@@ -82,7 +82,6 @@ public struct FileExtract: Sendable {
         func room<T>(_ array: inout [T]) { if !array.isEmpty { reserve(&array, rows, factor, basis: array.count) } }
         room(&hukou); room(&xueji); room(&roster); room(&poverty)
         if !arena.bytes.isEmpty { arena.reserve(rows * 8, factor, basis: arena.bytes.count) }
-        population.makeRoom(rows, factor: factor)
     }
 
     /// Appends the extract of the next chunk of the same file, whose lines count from 1 after
@@ -98,7 +97,7 @@ public struct FileExtract: Sendable {
         rowsRejected += next.rowsRejected
         rejects += next.rejects.map { var r = $0; r.location = at(r.location); return r }
         findings += next.findings.map { var f = $0; f.location = at(f.location); return f }
-        population.append(next.population, linesBefore: linesBefore, factor: factor)
+        population.append(next.population, linesBefore: linesBefore)
         room(&hukou, next.hukou.count)
         room(&xueji, next.xueji.count)
         room(&roster, next.roster.count)

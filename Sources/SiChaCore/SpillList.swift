@@ -45,6 +45,56 @@ public struct SpillReader {
     }
 }
 
+/// A file without a name (removed from its folder as soon as it is made, so that it is gone however
+/// the program ends), for data that memory need not hold: written at its end, read back anywhere.
+@usableFromInline
+final class TemporaryFile: @unchecked Sendable {
+    /// `$TMPDIR`, else /tmp.
+    static var directory: String { getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp" }
+
+    private let descriptor: Int32
+    private let lock = DispatchQueue(label: "sicha.temporary")
+    private(set) var size = 0
+
+    /// Nil when no file can be made in `directory`.
+    init?(directory: String = TemporaryFile.directory) {
+        var template = Array((directory + "/sicha-spill-XXXXXX").utf8CString)
+        descriptor = mkstemp(&template)
+        guard descriptor >= 0 else { return nil }
+        unlink(template)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Writes `bytes` at the end; returns where they start, or nil when they cannot all be written
+    /// (a full disk), in which case the file holds nothing more.
+    func append(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        lock.sync {
+            var done = 0
+            while done < bytes.count {
+                let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(size + done))
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return nil }
+                done += n
+            }
+            defer { size += bytes.count }
+            return size
+        }
+    }
+
+    /// Fills `buffer` with the bytes from `offset`; false when they cannot be read.
+    @usableFromInline func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
+    }
+}
+
 /// A list that is read in order, held in memory while it is short. Past `budget` elements, the
 /// elements held are sorted and written as a run to an unnamed temporary file (removed when closed,
 /// however the program ends), and the runs are merged as the list is read: however many findings
@@ -59,7 +109,7 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     @usableFromInline let number: (@Sendable (inout Element, Int) -> Void)?
     @usableFromInline let lock = DispatchQueue(label: "sicha.spill")
     @usableFromInline var held: [Element] = []
-    @usableFromInline var runs: [(fd: Int32, size: Int)] = []
+    @usableFromInline var runs: [(file: TemporaryFile, size: Int)] = []
     private var spillable = true
     /// Opened by `finish()` for the readers (each passes it on to the next).
     private let finished = DispatchSemaphore(value: 0)
@@ -69,7 +119,7 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     /// Sorts and merges by `key` when given (faster), else by `areInOrder`.
     @usableFromInline let key: (@Sendable (Element) -> UInt64)?
 
-    /// Where runs are written: `$TMPDIR`, else /tmp.
+    /// Where runs are written.
     private let directory: String
 
     public init(budget: Int, by areInOrder: @escaping @Sendable (Element, Element) -> Bool,
@@ -78,7 +128,7 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         self.areInOrder = areInOrder
         self.number = number
         key = nil
-        self.directory = directory ?? SpillList.temporaryDirectory
+        self.directory = directory ?? TemporaryFile.directory
     }
 
     /// A list ordered by a key that is unique to each element; `kinds` elements of each kind
@@ -88,7 +138,7 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
         areInOrder = { key($0) < key($1) }
         number = nil
         self.key = key
-        directory = SpillList.temporaryDirectory
+        directory = TemporaryFile.directory
         kindCounts = [Int](repeating: 0, count: kinds)
         self.kind = kind
     }
@@ -97,10 +147,6 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     public var counts: [Int] { waitUntilFinished(); return kindCounts }
     private var kindCounts: [Int] = []
     private var kind: (@Sendable (Element) -> Int)?
-
-    private static var temporaryDirectory: String { getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp" }
-
-    deinit { for run in runs { close(run.fd) } }
 
     public func append(contentsOf elements: [Element]) {
         var full: [Element] = []
@@ -164,27 +210,12 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     }
 
     /// Writes sorted `items` as a run; nil when it cannot be written.
-    private func write(_ items: [Element]) -> (fd: Int32, size: Int)? {
-        var template = Array((directory + "/sicha-spill-XXXXXX").utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { return nil }
-        unlink(template)
+    private func write(_ items: [Element]) -> (file: TemporaryFile, size: Int)? {
+        guard let file = TemporaryFile(directory: directory) else { return nil }
         var out = SpillWriter()
-        var size = 0
         func flush() -> Bool {
-            let ok = out.bytes.withUnsafeBytes { buffer in
-                var done = 0
-                while done < buffer.count {
-                    let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { return false }
-                    done += n
-                }
-                return true
-            }
-            size += out.bytes.count
-            out.bytes.removeAll(keepingCapacity: true)
-            return ok
+            defer { out.bytes.removeAll(keepingCapacity: true) }
+            return out.bytes.withUnsafeBytes { file.append($0) } != nil
         }
         var ok = true
         for element in items where ok {
@@ -196,11 +227,8 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
             withUnsafeBytes(of: length.littleEndian) { out.bytes.replaceSubrange(start ..< start + 4, with: $0) }
             if out.bytes.count >= 1 << 20 { ok = flush() }
         }
-        guard ok && flush() else {
-            close(fd)
-            return nil
-        }
-        return (fd, size)
+        guard ok && flush() else { return nil }
+        return (file, file.size)
     }
 
     // Inlinable, so that readers in other modules get code made for their element type.
@@ -208,7 +236,7 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     public func makeIterator() -> Iterator {
         waitUntilFinished()
         return lock.sync {
-            Iterator(runs: runs.map { RunCursor(fd: $0.fd, size: $0.size) }, held: held, areInOrder: areInOrder, key: key, number: number)
+            Iterator(runs: runs.map { RunCursor(file: $0.file, size: $0.size) }, held: held, areInOrder: areInOrder, key: key, number: number)
         }
     }
 
@@ -273,14 +301,14 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     /// Reads one run's elements in order with `pread`, so that several readers can share its file.
     @usableFromInline
     struct RunCursor {
-        @usableFromInline let fd: Int32
+        @usableFromInline let file: TemporaryFile
         @usableFromInline let size: Int
         @usableFromInline var offset = 0
         @usableFromInline var buffer: [UInt8] = []
         @usableFromInline var start = 0
 
-        @inlinable init(fd: Int32, size: Int) {
-            self.fd = fd
+        @inlinable init(file: TemporaryFile, size: Int) {
+            self.file = file
             self.size = size
         }
 
@@ -289,19 +317,15 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
             if buffer.count - start >= count { return true }
             buffer.removeSubrange(0 ..< start)
             start = 0
-            let want = Swift.max(count - buffer.count, Swift.min(1 << 20, size - offset))
-            guard want > 0, offset < size else { return false }
+            let want = Swift.min(size - offset, Swift.max(count - buffer.count, 1 << 20))
+            guard want > 0 else { return false }
             let old = buffer.count
             buffer += [UInt8](repeating: 0, count: want)
-            var got = 0
-            while got < want {
-                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + old + got, want - got, off_t(offset)) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { break }
-                got += n
-                offset += n
+            guard buffer.withUnsafeMutableBytes({ file.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: $0[old...])) }) else {
+                buffer.removeLast(want)
+                return false
             }
-            buffer.removeLast(want - got)
+            offset += want
             return buffer.count >= count
         }
 

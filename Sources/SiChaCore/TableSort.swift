@@ -31,18 +31,23 @@ private func radixSort<R: KeyedRecord>(_ t: UnsafeMutableBufferPointer<R>, _ low
     let shift = max(0, UInt64.bitWidth - (most - least).leadingZeroBitCount - 11)
     let buckets = Int((most - least) >> shift) + 1
     @inline(__always) func bucket(_ r: R) -> Int { Int(truncatingIfNeeded: (r.key &- least) >> shift) }
-    // Where each bucket starts (`next`, moving on as it fills) and ends.
-    var next = [Int](repeating: 0, count: buckets), end = [Int](repeating: 0, count: buckets)
-    for i in low..<high { end[bucket(t[i])] += 1 }
-    var start = low
-    for b in 0..<buckets {
-        next[b] = start
-        start += end[b]
-        end[b] = start
-    }
-    // Each record is carried to the next free place of its bucket, and the one it displaces on.
-    for b in 0..<buckets {
-        while next[b] < end[b] {
+    // Where each bucket starts.
+    var starts = [Int](repeating: 0, count: buckets + 1)
+    for i in low..<high { starts[bucket(t[i]) + 1] += 1 }
+    starts[0] = low
+    for b in 0..<buckets { starts[b + 1] += starts[b] }
+    distribute(t, starts, bucket)
+    for b in 0..<buckets where starts[b + 1] - starts[b] > 1 { radixSort(t, starts[b], starts[b + 1], above: above, finish: finish) }
+}
+
+/// Moves each element of `t` into its bucket (`bucket(e)`, from 0), bucket b taking the places
+/// `starts[b] ..< starts[b + 1]` (counted beforehand), in place: each element is carried to the
+/// next free place of its bucket, and the one it displaces on.
+@inline(__always)
+func distribute<T>(_ t: UnsafeMutableBufferPointer<T>, _ starts: [Int], _ bucket: (T) -> Int) {
+    var next = starts
+    for b in 0 ..< starts.count - 1 {
+        while next[b] < starts[b + 1] {
             var item = t[next[b]]
             var d = bucket(item)
             while d != b {
@@ -53,11 +58,6 @@ private func radixSort<R: KeyedRecord>(_ t: UnsafeMutableBufferPointer<R>, _ low
             t[next[b]] = item
             next[b] += 1
         }
-    }
-    start = low
-    for b in 0..<buckets {
-        if end[b] - start > 1 { radixSort(t, start, end[b], above: above, finish: finish) }
-        start = end[b]
     }
 }
 

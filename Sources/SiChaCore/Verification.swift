@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 import SiChaIO
 
@@ -168,8 +173,12 @@ public struct Verifier: Sendable {
         hukou += kept
         kept = []
         trace?("read hukou")
-        let (twice, lines, absent) = KeyLines.repeated(in: hukou.map(\.population), absentOf: povertyAdults, threads: threads)
-        povertyAdults = []
+        let (twice, lines, absent): (KeySet, [[Int]], KeySet)
+        do {
+            (twice, lines, absent) = try KeyLines.repeated(in: hukou.map(\.population), absentOf: consume povertyAdults, threads: threads)
+        } catch {
+            throw FileError(path: TemporaryFile.directory, error: error)
+        }
         trace?("find duplicate keys")
         let again = (0..<rereadable).filter { !lines[$0].isEmpty }.map { (hukou[$0].file, lines[$0]) }
         for i in hukou.indices { hukou[i].population = KeyLines() }
@@ -352,9 +361,10 @@ struct PersonJoin {
         }
         trace?("sort the registers by ID")
         // The people are walked in parts of the ID range, several parts at once; the parts' results
-        // are put together in ID order.
+        // are put together in ID order. As each part is done, the memory of its records is given
+        // back: the children take the place of the records instead of coming on top of them.
         let counts = [hukou.count, xueji.count, roster.count, poverty.count], most = counts.max()!
-        let partCount = threads > 1 && most > 4096 ? threads * 4 : 1
+        let partCount = most > 4096 ? max(8, threads * 4) : 1
         func quantiles<R: KeyedRecord>(_ t: [R]) -> [UInt64] { (1..<partCount).map { t[$0 * t.count / partCount].key } }
         let keys = switch counts.firstIndex(of: most)! {
         case 0: quantiles(hukou)
@@ -363,35 +373,40 @@ struct PersonJoin {
         default: quantiles(poverty)
         }
         let bounds = Set(keys).sorted() + [UInt64.max]
+        // Each part's records in each table (found before any part's memory is given back).
+        func ranges<R: KeyedRecord>(_ table: [R]) -> [Range<Int>] {
+            func first(_ key: UInt64) -> Int {
+                var (lo, hi) = (0, table.count)
+                while lo < hi { let mid = (lo + hi) / 2; if table[mid].key < key { lo = mid + 1 } else { hi = mid } }
+                return lo
+            }
+            let starts = [0] + bounds.dropLast().map(first) + [table.count]
+            return bounds.indices.map { starts[$0] ..< starts[$0 + 1] }
+        }
+        let (hukouParts, xuejiParts, rosterParts, povertyParts) = (ranges(hukou), ranges(xueji), ranges(roster), ranges(poverty))
         let parts = Slots([PersonJoin?](repeating: nil, count: bounds.count))
         let whole = self
+        (hukou, xueji, roster, poverty) = ([], [], [], [])  // (read by the parts only, then given back)
         let walkPart: @Sendable (Int) -> Void = { n in
             var part = whole
-            let low = n == 0 ? 0 : bounds[n - 1], high = bounds[n]
-            func range<R: KeyedRecord>(_ table: [R]) -> Range<Int> {
-                func first(_ key: UInt64) -> Int {
-                    var (lo, hi) = (0, table.count)
-                    while lo < hi { let mid = (lo + hi) / 2; if table[mid].key < key { lo = mid + 1 } else { hi = mid } }
-                    return lo
-                }
-                return first(low) ..< (high == .max ? table.count : first(high))
-            }
-            let (rh, rx, rr, rp) = (range(whole.hukou), range(whole.xueji), range(whole.roster), range(whole.poverty))
+            (part.hukou, part.xueji, part.roster, part.poverty) = ([], [], [], [])
+            let (rh, rx, rr, rp) = (hukouParts[n], xuejiParts[n], rosterParts[n], povertyParts[n])
             // Room for a child per record: what is never used is never touched, so it takes no memory,
             // and the children are not copied as they grow (10M: walk about -80 ms, 23k fewer page faults).
             part.children.reserveCapacity(rh.count + rx.count + rr.count + rp.count)
             whole.hukou.withUnsafeBufferPointer { h in whole.xueji.withUnsafeBufferPointer { x in
                 whole.roster.withUnsafeBufferPointer { r in whole.poverty.withUnsafeBufferPointer { p in
                     part.walk(Slice(rebasing: h[rh]), Slice(rebasing: x[rx]), Slice(rebasing: r[rr]), Slice(rebasing: p[rp]))
+                    PersonJoin.giveBack(h, rh); PersonJoin.giveBack(x, rx); PersonJoin.giveBack(r, rr); PersonJoin.giveBack(p, rp)
                 } }
             } }
             part.hand(over: 0)
             parts.update { $0[n] = part }
         }
-        if bounds.count > 1 {
+        if threads > 1 {
             DispatchQueue.concurrentPerform(iterations: bounds.count, execute: walkPart)
         } else {
-            walkPart(0)
+            for n in bounds.indices { walkPart(n) }
         }
         trace?("walk the people")
         // Each part is released as it is copied, so that the children (millions) are not held
@@ -408,6 +423,17 @@ struct PersonJoin {
             }
         }
         trace?("put the parts together")
+    }
+
+    /// Gives the memory of `table[range]` back to the system, in whole pages (those it shares with
+    /// the records around it are kept). Those records must never be read again: afterwards they read
+    /// as zeros.
+    private static func giveBack<R>(_ table: UnsafeBufferPointer<R>, _ range: Range<Int>) {
+        guard let base = table.baseAddress, !range.isEmpty else { return }
+        let page = Int(getpagesize())
+        let start = (Int(bitPattern: base + range.lowerBound) + page - 1) / page * page
+        let end = Int(bitPattern: base + range.upperBound) / page * page
+        if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_DONTNEED)) }
     }
 
     private mutating func walk(_ h: Slice<HukouRecord>, _ x: Slice<XuejiRecord>, _ r: Slice<RosterRecord>, _ p: Slice<PovertyRecord>) {

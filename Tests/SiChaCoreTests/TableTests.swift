@@ -54,9 +54,11 @@ import Testing
 @Suite struct RepeatedKeysTests {
     /// `KeyLines.repeated` finds exactly the keys counted more than once among `normal` records,
     /// whether the repeats are within one file or across files, and the lines of all their records;
-    /// and exactly the probed keys that no record holds, whatever its status; for any thread count.
-    @Test(arguments: [1, 3])
-    func findsExactlyTheKeysSeenTwiceAndTheirLines(threads: Int) {
+    /// and exactly the probed keys that no record holds, whatever its status; for any thread count;
+    /// whether the parts stay in memory, are written to a temporary file as they fill (also those
+    /// appended from another file's), or cannot be written (a folder that is not there).
+    @Test(arguments: [1, 3], [(1 << 16, TemporaryFile.directory), (50, TemporaryFile.directory), (50, "/nonexistent")])
+    func findsExactlyTheKeysSeenTwiceAndTheirLines(threads: Int, writing: (above: Int, directory: String)) throws {
         var random = SeededRandom(seed: 11)
         // Keys of valid IDs (KeyLines holds them in six bytes): regions, birth dates from 1900 to
         // 2252, sequences; and the first and last that six bytes hold.
@@ -75,6 +77,7 @@ import Testing
         // Each file's keys arrive in two parts, the second counting its lines after the first's.
         let stores = files.indices.map { f in
             var first = KeyLines(), second = KeyLines()
+            (first.writeAbove, first.directory, second.writeAbove, second.directory) = (writing.above, writing.directory, writing.above, writing.directory)
             let lines = files[f].indices.map { $0 < 5_000 ? $0 + 2 : $0 - 5_000 + 1 }
             // (Added in batches of various sizes, down to one key.)
             for range in [0..<1, 1..<2, 2..<1_000, 1_000..<5_000] { first.add(range.map { (files[f][$0], lines[$0]) }) }
@@ -83,9 +86,12 @@ import Testing
             first.append(second, linesBefore: 5_001)
             return first
         }
+        // Written parts leave fewer than `writeAbove` keys a part in memory; else all 22,000 are there.
+        let written = writing.above < 1 << 16 && writing.directory == TemporaryFile.directory
+        for store in stores { #expect(written ? store.keysInMemory < KeyLines.parts * writing.above : store.keysInMemory == 22_000) }
         let probe = (0..<5_000).map { _ in pool[Int(random.next() % 100_000)] }
         let held = Set(files.joined()).union(others.joined())
-        let (repeated, lines, absent) = KeyLines.repeated(in: stores, absentOf: probe, threads: threads)
+        let (repeated, lines, absent) = try KeyLines.repeated(in: stores, absentOf: probe, threads: threads)
         let expected = counts.filter { $0.value > 1 }.keys
         #expect(repeated.count == expected.count && expected.count > 1000)
         for (key, n) in counts { #expect(repeated.contains(key) == (n > 1)) }
@@ -98,8 +104,8 @@ import Testing
         for key in pool + [11_010_519_000_101_000, 83_999_926_031_231_999] {
             #expect(KeyLines.key(packed: KeyLines.packed(key)) == key && KeyLines.packed(key) < 1 << 48)
         }
-        #expect(KeyLines.repeated(in: [], threads: threads).keys.count == 0)
-        #expect(KeyLines.repeated(in: [], absentOf: probe, threads: threads).absent.count == Set(probe).count)
+        #expect(try KeyLines.repeated(in: [], threads: threads).keys.count == 0)
+        #expect(try KeyLines.repeated(in: [], absentOf: probe, threads: threads).absent.count == Set(probe).count)
     }
 }
 
