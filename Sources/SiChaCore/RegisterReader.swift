@@ -220,7 +220,7 @@ public struct RegisterReader: Sendable {
     public var gb18030 = false
     public var threads = 1
     /// Bytes of decompressed text per chunk.
-    public var chunkSize = 4 << 20
+    public var chunkSize = 2 << 20
 
     public init(parameters: RunParameters, gb18030: Bool = false, threads: Int = 1) {
         self.parameters = parameters
@@ -236,7 +236,7 @@ public struct RegisterReader: Sendable {
         let assembler = DispatchQueue(label: "sicha.assemble")
         let group = DispatchGroup()
         // One chunk more than there are workers is decoded at once: a worker that finishes one
-        // finds the next waiting (10M: reading hukou about -60 ms, for 4 MiB more).
+        // finds the next waiting (10M: reading hukou about -60 ms, for one chunk more).
         let inFlight = DispatchSemaphore(value: threads + 1)
         let workers = DispatchQueue(label: "sicha.decode", attributes: .concurrent)
         let pool = ChunkPool(size: chunkSize), extracts = ExtractPool()
