@@ -2,8 +2,9 @@
 # Times `sicha verify` against two yardsticks on generated corpora and prints a Markdown table:
 # `zstd -dc` of the four register files (the floor: just decompressing the input) and the same
 # checks written as SQL for DuckDB (scripts/duckdb_checks.py, 2 threads). Wall time and peak RSS
-# come from GNU time; each figure is the median of REPEAT runs. It also checks that --threads 1 and
-# --threads 2 write byte-identical outputs and that DuckDB's count per finding code equals sicha's.
+# come from GNU time; each figure is the median of REPEAT rounds, in which the programs take turns.
+# It also checks that --threads 1 and --threads 2 write byte-identical outputs and that DuckDB's
+# count per finding code equals sicha's.
 #
 #   bash scripts/bench.sh                      # 1M and 10M persons
 #   SIZES="1000000" REPEAT=1 bash scripts/bench.sh
@@ -29,21 +30,20 @@ swift build -c release --product sicha >&2
 SICHA=$(swift build -c release --show-bin-path)/sicha
 
 # --- measuring ----------------------------------------------------------------------------------
-# run_timed NAME COMMAND...: runs COMMAND REPEAT times (stdout to $OUT/NAME.log) and sets WALL
-# (seconds) and PEAK (MiB) to the medians.
-run_timed() {
+# run_once NAME COMMAND...: runs COMMAND once (stdout to $OUT/NAME.log) and adds its wall time and
+# peak RSS to $OUT/NAME.times. The programs take turns, one run each per round, so that a machine
+# that is slower for a while slows them alike and the ratios hold.
+run_once() {
     local name=$1; shift
-    local walls=() peaks=() stats
-    for _ in $(seq "$REPEAT"); do
-        stats=$(mktemp)
-        if ! /usr/bin/time -f '%e %M' -o "$stats" "$@" >"$OUT/$name.log" 2>"$OUT/$name.err"; then
-            echo "$name failed:" >&2; cat "$OUT/$name.err" >&2; exit 1
-        fi
-        read -r w p <"$stats"; rm -f "$stats"
-        walls+=("$w"); peaks+=("$p")
-    done
-    WALL=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-    PEAK=$(printf '%s\n' "${peaks[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] / 1024 }')
+    if ! /usr/bin/time -f '%e %M' -a -o "$OUT/$name.times" "$@" >"$OUT/$name.log" 2>"$OUT/$name.err"; then
+        echo "$name failed:" >&2; cat "$OUT/$name.err" >&2; exit 1
+    fi
+}
+
+# median NAME: sets WALL (seconds) and PEAK (MiB) to the medians of NAME's runs.
+median() {
+    WALL=$(cut -d' ' -f1 "$OUT/$1.times" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    PEAK=$(cut -d' ' -f2 "$OUT/$1.times" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] / 1024 }')
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -67,17 +67,21 @@ for n in $SIZES; do
             --poverty "$dir/poverty.csv.zst" --as-of "$AS_OF" --school-year "$SCHOOL_YEAR")
     label=$n
 
-    echo "$n persons: zstd -dc" >&2
-    # To /dev/null, as the yardstick: only decompressing, no writing.
-    run_timed zstd bash -c 'zstd -dcq "$@" >/dev/null' zstd \
-        "$dir/hukou.csv.zst" "$dir/xueji.csv.zst" "$dir/roster.csv.zst" "$dir/poverty.csv.zst"
+    for round in $(seq "$REPEAT"); do
+        echo "$n persons, round $round of $REPEAT: zstd -dc, sicha --threads 1 and 2$([ "$DUCKDB" = 0 ] || echo ", DuckDB")" >&2
+        # To /dev/null, as the yardstick: only decompressing, no writing.
+        run_once zstd bash -c 'zstd -dcq "$@" >/dev/null' zstd \
+            "$dir/hukou.csv.zst" "$dir/xueji.csv.zst" "$dir/roster.csv.zst" "$dir/poverty.csv.zst"
+        for t in 1 2; do run_once "sicha-t$t" "$SICHA" verify "${inputs[@]}" --threads "$t" --out "$OUT/sicha-t$t"; done
+        [ "$DUCKDB" = 0 ] || run_once duckdb python3 scripts/duckdb_checks.py "${inputs[@]}" --threads 2 --out "$OUT/duckdb"
+    done
+
+    median zstd
     zstd_wall=$WALL
     table+="
 | $label | zstd -dc (the four files) | $WALL | $PEAK | 1.00 |"
-
     for t in 1 2; do
-        echo "$n persons: sicha verify --threads $t" >&2
-        run_timed "sicha-t$t" "$SICHA" verify "${inputs[@]}" --threads "$t" --out "$OUT/sicha-t$t"
+        median "sicha-t$t"
         table+="
 | $label | sicha verify --threads $t | $WALL | $PEAK | $(ratio "$WALL" "$zstd_wall") |"
         sicha_wall=$WALL; sicha_peak=$PEAK
@@ -94,8 +98,7 @@ for n in $SIZES; do
 | $label | - | - | $identical | - |"
         continue
     fi
-    echo "$n persons: DuckDB" >&2
-    run_timed duckdb python3 scripts/duckdb_checks.py "${inputs[@]}" --threads 2 --out "$OUT/duckdb"
+    median duckdb
     table+="
 | $label | DuckDB $(python3 -c 'import duckdb; print(duckdb.__version__)') SQL, 2 threads | $WALL | $PEAK | $(ratio "$WALL" "$zstd_wall") |"
     counts=$(python3 - "$OUT/duckdb/summary.json" "$OUT/sicha-t2/summary.json" <<'PY'
@@ -111,7 +114,7 @@ done
 
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo),"\
-     "$(swift --version 2>&1 | head -1 | sed 's/ (.*//'), median of $REPEAT run(s);"\
+     "$(swift --version 2>&1 | head -1 | sed 's/ (.*//'), median of $REPEAT round(s);"\
      "load average $load_before before, $(cut -d' ' -f1 /proc/loadavg) after."
 echo
 echo "$table"
