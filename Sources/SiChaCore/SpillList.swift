@@ -70,13 +70,7 @@ final class TemporaryFile: @unchecked Sendable {
     /// (a full disk), in which case the file holds nothing more.
     func append(_ bytes: UnsafeRawBufferPointer) -> Int? {
         lock.sync {
-            var done = 0
-            while done < bytes.count {
-                let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(size + done))
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return nil }
-                done += n
-            }
+            guard TemporaryFile.all(bytes.count, { pwrite(descriptor, bytes.baseAddress! + $0, bytes.count - $0, off_t(size + $0)) }) else { return nil }
             defer { size += bytes.count }
             return size
         }
@@ -84,9 +78,15 @@ final class TemporaryFile: @unchecked Sendable {
 
     /// Fills `buffer` with the bytes from `offset`; false when they cannot be read.
     @usableFromInline func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        TemporaryFile.all(buffer.count) { pread(descriptor, buffer.baseAddress! + $0, buffer.count - $0, off_t(offset + $0)) }
+    }
+
+    /// Calls `move` (a `pwrite` or `pread` of the bytes from the count it is given on) until `count`
+    /// bytes are moved; false when one fails.
+    private static func all(_ count: Int, _ move: (Int) -> Int) -> Bool {
         var done = 0
-        while done < buffer.count {
-            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+        while done < count {
+            let n = move(done)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return false }
             done += n
