@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A calendar date without time zone, packed as `yyyymmdd` so that it compares and hashes as an integer.
 public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The date as the integer `yyyymmdd`.
@@ -126,9 +132,3 @@ extension UnsafeRawBufferPointer {
         return true
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -19,6 +19,9 @@ public enum FindingCode: String, CaseIterable, Sendable, Comparable {
     /// Outputs order findings by the code's text.
     public static func < (a: FindingCode, b: FindingCode) -> Bool { a.ordinal < b.ordinal }
 
+    /// The codes by `ordinal`.
+    public static let byOrdinal = FindingCode.allCases.sorted()
+
     /// Position of the code in the order of the codes' text.
     public var ordinal: Int {
         switch self {

@@ -343,11 +343,6 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     }
 }
 
-extension FindingCode {
-    /// The codes by `ordinal`.
-    static let byOrdinal = FindingCode.allCases.sorted()
-}
-
 extension Finding: Spillable {
     public func spill(into out: inout SpillWriter) {
         out.put(UInt8(code.ordinal))

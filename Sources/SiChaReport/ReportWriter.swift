@@ -32,10 +32,9 @@ extension Verification {
         var counts: [Int: Int] = [:]  // code << 32 | county (or 1 << 31 for unknown): findings
         for f in findings { counts[f.code.ordinal << 32 | (SplitUnit.number(f.regionCode, digits: 6) ?? 1 << 31), default: 0] += 1 }
         var byCode: [FindingCode: [String: Int]] = [:]
-        let codes = FindingCode.allCases.sorted()  // (by ordinal)
         for (key, n) in counts {
             let county = key & (1 << 32 - 1)
-            byCode[codes[key >> 32], default: [:]][SplitUnit.name(county == 1 << 31 ? nil : county, digits: 6)] = n
+            byCode[FindingCode.byOrdinal[key >> 32], default: [:]][SplitUnit.name(county == 1 << 31 ? nil : county, digits: 6)] = n
         }
         return byCode
     }

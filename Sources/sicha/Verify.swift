@@ -55,9 +55,11 @@ extension Sicha {
             if hukou.isEmpty && xueji.isEmpty && roster.isEmpty && poverty.isEmpty {
                 throw ValidationError("give at least one register: --hukou, --xueji, --roster or --poverty")
             }
-            if let asOf, parseDate(asOf) == nil { throw ValidationError("--as-of \(asOf) is not a date YYYY-MM-DD") }
-            if let asOf, let date = parseDate(asOf), date.year > KeyLines.lastYear {
-                throw ValidationError("--as-of \(asOf) is after \(KeyLines.lastYear), the last year of birth sicha can hold")
+            if let asOf {
+                guard let date = parseDate(asOf) else { throw ValidationError("--as-of \(asOf) is not a date YYYY-MM-DD") }
+                if date.year > KeyLines.lastYear {
+                    throw ValidationError("--as-of \(asOf) is after \(KeyLines.lastYear), the last year of birth sicha can hold")
+                }
             }
             if let schoolYear, !(1900...9999).contains(schoolYear) { throw ValidationError("--school-year \(schoolYear) is out of range") }
             if minAge < 0 || maxAge < minAge { throw ValidationError("--min-age and --max-age must satisfy 0 <= min <= max") }
