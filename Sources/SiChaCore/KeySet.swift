@@ -113,31 +113,41 @@ public struct KeySet: Sendable {
         for k in old where k != 0 { insert(k) }
     }
 }
-
-/// The keys and lines of `normal` hukou records kept only as keys, and the keys alone of those of
-/// other statuses, spread by hash into 64 parts. Each part is checked for repeated keys in 16
-/// pieces small enough for a table that stays in cache: one table over all the keys would miss the
-/// cache on nearly every insert. The keys are those of valid IDs, held in six bytes (see `packed`).
+/// The `normal` hukou records kept only as keys, with their lines and their names and regions, and
+/// the keys alone of those of other statuses. The keys are spread by hash into 64 parts; each part
+/// is checked for repeated keys in 16 pieces small enough for a table that stays in cache: one
+/// table over all the keys would miss the cache on nearly every insert. The keys are those of valid
+/// IDs, held in six bytes (see `packed`). The names and regions are held in the order of the
+/// records, apart from the keys, which tell where each record's are.
 ///
-/// A part that comes to hold `writeAbove` keys is written to a temporary file and read back when
-/// the repeated keys are sought, so that the hukou population takes disk rather than memory (some
-/// 7 bytes a person: 330 MB for a province of 47 million). Without a file (a full disk, say) the
-/// parts stay in memory.
+/// A part that comes to hold `writeAbove` bytes is written to a temporary file and read back when
+/// the repeated keys are sought, and so are the names and regions, of which only the repeated
+/// keys' are read back: the hukou population takes disk rather than memory (some 30 bytes a person).
+/// Without a file (a full disk, say) they stay in memory.
 public struct KeyLines: Sendable {
     static let parts = 64
 
-    /// One part's keys and lines.
+    /// A `normal` record to keep as a key: its name and region are in the texts given with it, at
+    /// `text` (see `keep`).
+    typealias Entry = (key: UInt64, line: Int, text: Int)
+
+    /// One part's keys and where their records are.
     struct Part {
         /// Keys of `normal` records, packed, as three 16-bit words each (lowest first).
         var keys: [UInt16] = []
         /// Their lines, which ascend, as the steps between them in LEB128: mostly one byte, as an
         /// adult is seldom more than 127 lines after the part's one before.
         var steps: [UInt8] = []
+        /// Where their names and regions are in the texts, which ascends too, as steps in LEB128.
+        var textSteps: [UInt8] = []
         /// Keys (packed) of records of other statuses: they tell only that a person has a hukou record.
         var others: [UInt64] = []
 
         /// How many keys of `normal` records the part holds.
         var count: Int { keys.count / 3 }
+
+        /// The bytes the part holds.
+        var bytes: Int { keys.count * 2 + steps.count + textSteps.count + others.count * 8 }
 
         /// Key `i`, packed.
         @inline(__always)
@@ -145,13 +155,15 @@ public struct KeyLines: Sendable {
             keys.withUnsafeBufferPointer { UInt64($0[3 * i]) | UInt64($0[3 * i + 1]) << 16 | UInt64($0[3 * i + 2]) << 32 }
         }
 
-        /// The lines of the keys that `wanted` (packed keys) holds, in order.
-        func lines(of wanted: KeySet) -> [Int] {
-            var at = 0, line = 0
-            var found: [Int] = []
+        /// The keys (unpacked), lines and places in the texts of the records whose keys `wanted`
+        /// (packed keys) holds, in order.
+        func records(of wanted: KeySet) -> [(key: UInt64, line: Int, text: Int)] {
+            var at = 0, textAt = 0, line = 0, text = 0
+            var found: [(key: UInt64, line: Int, text: Int)] = []
             for i in 0..<count {
-                line += KeyLines.get(steps, &at)
-                if wanted.contains(key(i)) { found.append(line) }
+                line += KeyLines.get(steps, &at)!
+                text += KeyLines.get(textSteps, &textAt)!
+                if wanted.contains(key(i)) { found.append((KeyLines.key(packed: key(i)), line, text)) }
             }
             return found
         }
@@ -159,24 +171,30 @@ public struct KeyLines: Sendable {
         mutating func removeAll() {
             keys.removeAll(keepingCapacity: true)
             steps.removeAll(keepingCapacity: true)
+            textSteps.removeAll(keepingCapacity: true)
             others.removeAll(keepingCapacity: true)
         }
     }
 
     /// Where some of a part's keys, steps and others were written (byte ranges of the file).
-    private struct Extent { let keys, steps, others: Range<Int> }
+    private struct Extent { let keys, steps, textSteps, others: Range<Int> }
 
     private var held = [Part](repeating: Part(), count: KeyLines.parts)
-    /// The line of each part's last key (0 before the first).
-    private var last = [Int](repeating: 0, count: KeyLines.parts)
+    /// The line, and the place in the texts, of each part's last key (0 before the first).
+    private var last = [Int](repeating: 0, count: KeyLines.parts), lastText = [Int](repeating: 0, count: KeyLines.parts)
     private var written = [[Extent]](repeating: [], count: KeyLines.parts)
+    /// The names and regions of the records, in order: those not yet written (the texts from
+    /// `textsWritten` on), and where those written are in the file (`start` in the texts).
+    private var texts: [UInt8] = []
+    private var textsWritten = 0
+    private var textExtents: [(start: Int, at: Int)] = []
     private var file: TemporaryFile?
     /// False once a file could not be made or written: the parts then stay in memory.
     private var writable = true
     /// Set when what was written could not be read back.
     private(set) var unreadable = false
-    /// Keys (of both kinds) a part holds in memory before it is written.
-    var writeAbove = 1 << 14
+    /// Bytes a part, and the texts, hold in memory before they are written.
+    var writeAbove = 1 << 17
     /// Where the file is made.
     var directory = TemporaryFile.directory
 
@@ -203,64 +221,172 @@ public struct KeyLines: Sendable {
         return (p >> 28) * 100_000_000_000 + ymd * 1000 + p & 1023
     }
 
+    /// The bytes `value` takes in LEB128.
     @inline(__always)
-    private static func put(_ value: Int, _ bytes: inout [UInt8]) {
-        var v = UInt(value)
-        while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
+    private static func size(_ value: Int) -> Int {
+        value < 0x80 ? 1 : (Int.bitWidth - value.leadingZeroBitCount + 6) / 7
     }
 
+    /// Writes `value` in LEB128 at `at` of `bytes`, and moves `at` past it.
     @inline(__always)
-    private static func get(_ bytes: [UInt8], _ at: inout Int) -> Int {
+    private static func put(_ value: Int, _ bytes: UnsafeMutableBufferPointer<UInt8>, _ at: inout Int) {
+        var v = UInt(value)
+        while v >= 0x80 {
+            bytes[at] = UInt8(v & 0x7F) | 0x80
+            v >>= 7
+            at += 1
+        }
+        bytes[at] = UInt8(v)
+        at += 1
+    }
+
+    /// The value in LEB128 at `at` of `bytes`, moving `at` past it; nil when `bytes` ends first.
+    @inline(__always)
+    private static func get<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, _ at: inout Int) -> Int? where Bytes.Index == Int {
         var value = 0, shift = 0
-        while true {
+        while at < bytes.endIndex, shift < Int.bitWidth {
             let b = bytes[at]
             at += 1
             value |= Int(b & 0x7F) << shift
             if b < 0x80 { return value }
             shift += 7
         }
+        return nil
+    }
+
+    /// Appends a record's name and region, as read, to `texts` as they are kept (each as its length
+    /// in LEB128 and its bytes); returns where they start.
+    static func keep(name: UnsafeRawBufferPointer, region: UnsafeRawBufferPointer, in texts: inout [UInt8]) -> Int {
+        let start = texts.count
+        texts.append(count: size(name.count) + name.count + size(region.count) + region.count) { out in
+            var at = 0
+            func put(_ field: UnsafeRawBufferPointer) {
+                KeyLines.put(field.count, out, &at)
+                UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[at ..< at + field.count])).copyMemory(from: field)
+                at += field.count
+            }
+            put(name)
+            put(region)
+        }
+        return start
+    }
+
+    /// The name and region that `keep` put at `at` of `texts`; nil when `texts` ends first.
+    static func kept(_ texts: UnsafeRawBufferPointer, at start: Int) -> (name: UnsafeRawBufferPointer, region: UnsafeRawBufferPointer)? {
+        var at = start
+        func field() -> UnsafeRawBufferPointer? {
+            guard let count = get(texts, &at), count <= texts.count - at else { return nil }
+            defer { at += count }
+            return UnsafeRawBufferPointer(rebasing: texts[at ..< at + count])
+        }
+        guard let name = field(), let region = field() else { return nil }
+        return (name, region)
     }
 
     /// Keys (of both kinds) held in memory rather than written.
     var keysInMemory: Int { held.reduce(0) { $0 + $1.count + $1.others.count } }
 
+    /// Bytes of names and regions held in memory rather than written.
+    var textsInMemory: Int { texts.count }
+
     /// Puts part `p` whole into `part` (in the room it has): what was written of it, then what is
     /// held. False when it cannot be read back.
     func read(_ p: Int, into part: inout Part) -> Bool {
         part.removeAll()
-        func read<T: FixedWidthInteger>(_ bytes: Range<Int>, onto array: inout [T]) -> Bool {
-            let old = array.count
-            array.append(contentsOf: repeatElement(0, count: bytes.count / MemoryLayout<T>.stride))
-            return array.withUnsafeMutableBytes { (all: UnsafeMutableRawBufferPointer) in
-                file?.read(at: bytes.lowerBound, into: UnsafeMutableRawBufferPointer(rebasing: all[(old * MemoryLayout<T>.stride)...])) ?? false
-            }
-        }
         for e in written[p] {
-            guard read(e.keys, onto: &part.keys), read(e.steps, onto: &part.steps), read(e.others, onto: &part.others) else { return false }
+            guard read(e.keys, onto: &part.keys), read(e.steps, onto: &part.steps), read(e.textSteps, onto: &part.textSteps),
+                  read(e.others, onto: &part.others) else { return false }
         }
         part.keys += held[p].keys
         part.steps += held[p].steps
+        part.textSteps += held[p].textSteps
         part.others += held[p].others
         return true
     }
 
-    /// Writes part `p` to the file once it holds `writeAbove` keys.
-    private mutating func writeIfFull(_ p: Int) {
-        guard writable, held[p].count + held[p].others.count >= writeAbove else { return }
+    /// Appends the values written at `bytes` of the file to `array`; false when they cannot be read.
+    private func read<T: FixedWidthInteger>(_ bytes: Range<Int>, onto array: inout [T]) -> Bool {
+        var done = true
+        array.append(count: bytes.count / MemoryLayout<T>.stride) {
+            done = file?.read(at: bytes.lowerBound, into: UnsafeMutableRawBufferPointer($0)) ?? false
+        }
+        return done
+    }
+
+    /// Calls `body` with the name and region of the record at `text` in the texts (read back from
+    /// the file if they were written); false when they cannot be read back.
+    func withText(at text: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> Bool {
+        guard text < textsWritten else {
+            return texts.withUnsafeBytes { held in
+                guard let (name, region) = KeyLines.kept(held, at: text - textsWritten) else { return false }
+                body(name, region)
+                return true
+            }
+        }
+        // The piece written that holds it (a record's texts are never cut between two), read from
+        // its start, more at a time until all of it is there.
+        var lo = 0, hi = textExtents.count
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if textExtents[mid].start <= text { lo = mid } else { hi = mid }
+        }
+        let piece = textExtents[lo], end = lo + 1 < textExtents.count ? textExtents[lo + 1].start : textsWritten
+        var wanted = 256, bytes: [UInt8] = []
+        while true {
+            bytes.removeAll(keepingCapacity: true)
+            guard read(piece.at + text - piece.start ..< piece.at + text - piece.start + min(wanted, end - text), onto: &bytes) else { return false }
+            let complete = bytes.withUnsafeBytes { all -> Bool in
+                guard let (name, region) = KeyLines.kept(all, at: 0) else { return false }
+                body(name, region)
+                return true
+            }
+            if complete { return true }
+            if wanted >= end - text { return false }
+            wanted *= 4
+        }
+    }
+
+    /// Writes `arrays` one after another to the file; where each went, or nil when they cannot be
+    /// written (the parts and texts then stay in memory).
+    private mutating func write(_ arrays: [UnsafeRawBufferPointer]) -> [Range<Int>]? {
+        guard writable else { return nil }
         if file == nil { file = TemporaryFile(directory: directory) }
-        func write<T>(_ array: [T]) -> Range<Int>? {
-            array.withUnsafeBytes { bytes in file?.append(bytes).map { $0 ..< $0 + bytes.count } }
+        var ranges: [Range<Int>] = []
+        for bytes in arrays {
+            guard let at = file?.append(bytes) else {
+                writable = false
+                return nil
+            }
+            ranges.append(at ..< at + bytes.count)
         }
-        guard let keys = write(held[p].keys), let steps = write(held[p].steps), let others = write(held[p].others) else {
-            writable = false
-            return
+        return ranges
+    }
+
+    /// Writes part `p` to the file once it holds `writeAbove` bytes.
+    private mutating func writeIfFull(_ p: Int) {
+        guard writable, held[p].bytes >= writeAbove else { return }
+        let part = held[p]
+        let ranges = part.keys.withUnsafeBytes { keys in
+            part.steps.withUnsafeBytes { steps in
+                part.textSteps.withUnsafeBytes { textSteps in
+                    part.others.withUnsafeBytes { others in write([keys, steps, textSteps, others]) }
+                }
+            }
         }
-        written[p].append(Extent(keys: keys, steps: steps, others: others))
+        guard let ranges else { return }
+        written[p].append(Extent(keys: ranges[0], steps: ranges[1], textSteps: ranges[2], others: ranges[3]))
         held[p].removeAll()
+    }
+
+    /// Writes the texts held to the file once they are 8 times `writeAbove` bytes (more than a
+    /// chunk's, mostly: a chunk's are seldom written, then read back as it is appended).
+    private mutating func writeTextsIfFull() {
+        guard writable, texts.count >= 8 * writeAbove else { return }
+        let all = texts
+        guard let range = all.withUnsafeBytes({ write([$0]) })?.first else { return }
+        textExtents.append((textsWritten, range.lowerBound))
+        textsWritten += texts.count
+        texts.removeAll(keepingCapacity: true)
     }
 
     /// Bits 58–63 of a hash of a packed key choose its part, bits 54–57 its piece.
@@ -272,41 +398,58 @@ public struct KeyLines: Sendable {
         for p in 0..<KeyLines.parts {
             held[p].removeAll()
             written[p].removeAll()
-            last[p] = 0
+            (last[p], lastText[p]) = (0, 0)
         }
+        texts.removeAll(keepingCapacity: true)
+        (textsWritten, textExtents) = (0, [])
         (file, writable, unreadable) = (nil, true, false)
     }
 
-    /// Adds the keys of `normal` records, their lines ascending: counted out by part first, so
-    /// that each part takes its share in one append.
-    mutating func add(_ batch: [(key: UInt64, line: Int)]) {
+    /// Adds `normal` records, their lines ascending, whose names and regions `keep` put in `batchTexts`:
+    /// counted out by part first, so that each part takes its share in one go.
+    mutating func add(_ batch: [Entry], texts batchTexts: [UInt8]) {
+        let base = textsWritten + texts.count
+        texts += batchTexts
         var starts = [Int](repeating: 0, count: KeyLines.parts + 1)
         let packed = batch.map { KeyLines.packed($0.key) }
         for k in packed { starts[KeyLines.hash(k) >> 4 + 1] += 1 }
         for p in 0..<KeyLines.parts { starts[p + 1] += starts[p] }
-        var next = starts
-        var words = [UInt16](repeating: 0, count: 3 * batch.count), lines = [Int](repeating: 0, count: batch.count)
-        words.withUnsafeMutableBufferPointer { words in
-            for (k, entry) in zip(packed, batch) {
-                let p = KeyLines.hash(k) >> 4, at = next[p]
-                (words[3 * at], words[3 * at + 1], words[3 * at + 2]) =
-                    (UInt16(truncatingIfNeeded: k), UInt16(truncatingIfNeeded: k >> 16), UInt16(truncatingIfNeeded: k >> 32))
-                lines[at] = entry.line
-                next[p] = at + 1
-            }
+        var next = starts, order = [Int](repeating: 0, count: batch.count)
+        for (i, k) in packed.enumerated() {
+            let p = KeyLines.hash(k) >> 4
+            order[next[p]] = i
+            next[p] += 1
         }
-        var bytes: [UInt8] = []
+        // Each part's share is written in place, at the end of its arrays made longer for it.
         for p in 0..<KeyLines.parts where starts[p + 1] > starts[p] {
-            bytes.removeAll(keepingCapacity: true)
-            var line = last[p]
-            for l in lines[starts[p] ..< starts[p + 1]] {
-                KeyLines.put(l - line, &bytes)
-                line = l
+            let entries = order[starts[p] ..< starts[p + 1]]
+            held[p].keys.append(count: 3 * entries.count) { words in
+                for (n, i) in entries.enumerated() {
+                    let k = packed[i]
+                    (words[3 * n], words[3 * n + 1], words[3 * n + 2]) =
+                        (UInt16(truncatingIfNeeded: k), UInt16(truncatingIfNeeded: k >> 16), UInt16(truncatingIfNeeded: k >> 32))
+                }
             }
-            held[p].keys += words[3 * starts[p] ..< 3 * starts[p + 1]]
-            held[p].steps += bytes
-            last[p] = line
+            KeyLines.putSteps(entries.lazy.map { batch[$0].line }, from: &last[p], onto: &held[p].steps)
+            KeyLines.putSteps(entries.lazy.map { base + batch[$0].text }, from: &lastText[p], onto: &held[p].textSteps)
             writeIfFull(p)
+        }
+        writeTextsIfFull()
+    }
+
+    /// Appends the steps from `last` to each of `values` (ascending) onto `bytes`; `last` becomes the last value.
+    private static func putSteps<Values: Collection<Int>>(_ values: Values, from last: inout Int, onto bytes: inout [UInt8]) {
+        var size = 0, previous = last
+        for v in values {
+            size += KeyLines.size(v - previous)
+            previous = v
+        }
+        bytes.append(count: size) { out in
+            var at = 0
+            for v in values {
+                KeyLines.put(v - last, out, &at)
+                last = v
+            }
         }
     }
 
@@ -320,6 +463,12 @@ public struct KeyLines: Sendable {
     /// Adds the keys of a later part of the same file, whose lines count from 1 after `linesBefore`.
     mutating func append(_ other: KeyLines, linesBefore: Int) {
         unreadable = unreadable || other.unreadable
+        let base = textsWritten + texts.count
+        for (i, piece) in other.textExtents.enumerated() {
+            let end = i + 1 < other.textExtents.count ? other.textExtents[i + 1].start : other.textsWritten
+            if !other.read(piece.at ..< piece.at + end - piece.start, onto: &texts) { unreadable = true }
+        }
+        texts += other.texts
         var part = Part()
         for p in 0..<KeyLines.parts {
             guard other.read(p, into: &part) else {
@@ -329,25 +478,33 @@ public struct KeyLines: Sendable {
             held[p].others += part.others
             if !part.keys.isEmpty {
                 held[p].keys += part.keys
-                // Only the first step changes: it now starts from this part's last line.
-                var at = 0
-                let first = KeyLines.get(part.steps, &at)
-                KeyLines.put(linesBefore + first - last[p], &held[p].steps)
-                held[p].steps += part.steps[at...]
-                last[p] = linesBefore + other.last[p]
+                // Only the first steps change: they now start from this part's last line and text.
+                func follow(_ steps: [UInt8], by shift: Int, after last: Int, onto bytes: inout [UInt8]) {
+                    var at = 0
+                    let first = KeyLines.get(steps, &at)! + shift
+                    bytes.append(count: KeyLines.size(first - last)) { var end = 0; KeyLines.put(first - last, $0, &end) }
+                    bytes += steps[at...]
+                }
+                follow(part.steps, by: linesBefore, after: last[p], onto: &held[p].steps)
+                follow(part.textSteps, by: base, after: lastText[p], onto: &held[p].textSteps)
+                (last[p], lastText[p]) = (linesBefore + other.last[p], base + other.lastText[p])
             }
             writeIfFull(p)
         }
+        writeTextsIfFull()
     }
 
-    /// The keys of `normal` records that occur more than once across `files`, and the lines of
-    /// their records in each file (ascending); and the keys of `probe` that none of the files holds,
-    /// of whatever status. The parts are checked on `threads` threads, each read back from the file
-    /// (if it was written) only then. Throws when a part cannot be read back.
-    public static func repeated(in files: [KeyLines], absentOf probe: consuming [UInt64] = [], threads: Int)
-        throws(InputError) -> (keys: KeySet, lines: [[Int]], absent: KeySet) {
-        let found = Slots([(keys: [UInt64], lines: [[Int]], absent: [UInt64])?](repeating: nil, count: parts))
-        let unreadable = Slots(files.contains(where: \.unreadable))
+    /// Finds the `normal` records kept as keys in `files` whose key occurs more than once across
+    /// them, and adds them to the files' hukou records (so that their duplicates are reported with
+    /// name and region), emptying `population`. Returns the keys of `probe` that none of the files
+    /// holds, of whatever status. The parts are checked on `threads` threads, each read back from
+    /// the file (if it was written) only then. Throws when a part cannot be read back.
+    public static func repeated(in files: inout [FileExtract], absentOf probe: consuming [UInt64] = [], threads: Int)
+        throws(InputError) -> KeySet {
+        typealias Found = (records: [HukouRecord], arena: TextArena)
+        let found = Slots([(files: [Found], absent: [UInt64])?](repeating: nil, count: parts))
+        let stores = files.map(\.population), indexes = files.map(\.file.index)
+        let unreadable = Slots(stores.contains(where: \.unreadable))
         let threads = max(1, threads)
         // The probed keys, packed, in order of part and piece (the bits of `hash`), where bucket b
         // starts at `at[b]`: put in order where they are (a province probes millions).
@@ -363,9 +520,9 @@ public struct KeyLines: Sendable {
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             // A thread's parts, pieces and table are used again for its next part: new memory for
             // each would cost page faults, and at 47M some 100 MiB of memory the heap keeps.
-            var held = [Part](repeating: Part(), count: files.count), pieces: [UInt64] = [], seen = KeySet(capacity: 0)
+            var held = [Part](repeating: Part(), count: stores.count), pieces: [UInt64] = [], seen = KeySet(capacity: 0)
             for p in stride(from: t, to: parts, by: threads) {
-                guard files.indices.allSatisfy({ files[$0].read(p, into: &held[$0]) }) else {
+                guard stores.indices.allSatisfy({ stores[$0].read(p, into: &held[$0]) }) else {
                     unreadable.update { $0 = true }
                     continue
                 }
@@ -375,11 +532,6 @@ public struct KeyLines: Sendable {
                 for f in held { for key in f.others { starts[hash(key) & 15 + 1] += 1 } }
                 for i in 0..<16 { starts[i + 1] += starts[i] + ends[i] }
                 for i in 0..<16 { ends[i] += starts[i] }
-                // Without keys, every probed key of the part is absent.
-                guard starts[16] > 0 else {
-                    found.update { $0[p] = ([], files.map { _ in [] }, Array(probes[at[p << 4] ..< at[(p + 1) << 4]])) }
-                    continue
-                }
                 var next = starts, nextOther = ends
                 pieces.removeAll(keepingCapacity: true)
                 pieces.append(contentsOf: repeatElement(0, count: starts[16]))
@@ -397,28 +549,48 @@ public struct KeyLines: Sendable {
                     }
                 }
                 var twice = KeySet()
-                var again: [UInt64] = [], absent: [UInt64] = []
+                var absent: [UInt64] = []
                 for i in 0..<16 {
                     seen.removeAll(capacity: starts[i + 1] - starts[i])
-                    for key in pieces[starts[i] ..< ends[i]] where !seen.insert(key) && twice.insert(key) { again.append(key) }
+                    for key in pieces[starts[i] ..< ends[i]] where !seen.insert(key) { twice.insert(key) }
                     let sought = probes[at[p << 4 | i] ..< at[p << 4 | i + 1]]
                     if sought.isEmpty { continue }
                     for key in pieces[ends[i] ..< starts[i + 1]] { seen.insert(key) }
                     absent += sought.filter { !seen.contains($0) }
                 }
-                let lines = held.map { $0.lines(of: twice) }
-                found.update { $0[p] = (again, lines, absent) }
+                let records = held.indices.map { f -> Found in
+                    var out: Found = ([], TextArena())
+                    guard twice.count > 0 else { return out }
+                    for r in held[f].records(of: twice) {
+                        let read = stores[f].withText(at: r.text) { name, region in
+                            // (Sex and birth date as stated matter only for school-age people, kept in full.)
+                            out.records.append(HukouRecord(key: r.key, location: Location(file: indexes[f], line: r.line),
+                                                           name: out.arena.add(name), region: out.arena.add(region),
+                                                           stated: StatedIdentity(sex: 0, birth: 0), status: .normal))
+                        }
+                        if !read { unreadable.update { $0 = true } }
+                    }
+                    return out
+                }
+                found.update { $0[p] = (records, absent) }
             }
         }
         if unreadable.value { throw InputError("cannot read back a temporary file") }
-        var keys = KeySet(), absent = KeySet()
-        var lines = [[Int]](repeating: [], count: files.count)
+        var absent = KeySet()
         for part in found.value {
-            for k in part!.keys { keys.insert(key(packed: k)) }
             for k in part!.absent { absent.insert(key(packed: k)) }
-            for f in files.indices { lines[f] += part!.lines[f] }
+            for f in files.indices {
+                let (records, arena) = part!.files[f], shift = files[f].arena.bytes.count
+                files[f].arena.append(arena)
+                files[f].hukou += records.lazy.map {
+                    var r = $0
+                    (r.name, r.region) = (r.name.moved(by: shift), r.region.moved(by: shift))
+                    return r
+                }
+            }
         }
-        return (keys, lines.map { $0.sorted() }, absent)
+        for f in files.indices { files[f].population = KeyLines() }
+        return absent
     }
 }
 

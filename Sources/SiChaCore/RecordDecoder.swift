@@ -16,11 +16,11 @@ struct RecordDecoder {
     private var notedSchools = KeySet()
     /// Hukou records of people not of school age (`.population`), not yet known to be wanted:
     /// they are looked up together every few thousand rows, so that the cache misses of the
-    /// lookups overlap instead of stalling each row. The text of those whose key the summary of
-    /// the set may hold (`maybe`, a few) waits in `adultText`.
+    /// lookups overlap instead of stalling each row (`maybe`: the summary of the set may hold the
+    /// key). Their names and regions wait in `adultText` (at `adultTexts`, see `KeyLines.keep`).
     private var adults: [HukouRecord] = []
     private var maybe: [Bool] = []
-    private var adultText = TextArena()
+    private var adultText: [UInt8] = [], adultTexts: [Int] = []
     /// The keys of `.population` that are kept in full.
     private let interesting: KeySet?
 
@@ -73,7 +73,6 @@ struct RecordDecoder {
         case .success(let id):
             guard let stated else { return (id, StatedIdentity(sex: 0, birth: 0)) }
             let said = StatedIdentity(sex: Sex.parse(field(stated.sex))?.rawValue ?? 0, birth: CivilDate.parse(field(stated.birth))?.packed ?? 0)
-            if case .only = selection { return (id, said) }
             if let d = Checks.birthMismatch(id, said) {
                 out.findings.append(finding(.idBirthMismatch, id: id, rawID: column, name: name, region: region, school: school, d))
             }
@@ -102,23 +101,18 @@ struct RecordDecoder {
 
     private mutating func decodeHukou(into out: inout FileExtract) -> String? {
         typealias C = HukouColumn
-        if case .only(let keys) = selection {
-            // A second pass looks for a few people: skip everyone else before decoding anything.
-            guard case .success(let id) = IDNumber.parse(field(C.id.rawValue), asOf: parameters.asOf), keys.contains(id.key) else { return nil }
-        }
         if let missing = missingRequired() { return missing }
         guard let status = HukouStatus.parse(field(C.status.rawValue)) else { return "unreadable status" }
         guard let (id, stated) = identify(C.id.rawValue, name: C.name.rawValue, region: C.regionCode.rawValue, school: nil,
                                           stated: (C.sex.rawValue, C.birthDate.rawValue), into: &out) else { return nil }
         switch selection {
-        case .all, .only: break  // (`.only` skipped everyone else above)
+        case .all: break
         case .population(_, let scope):
             if !scope.contains(id.birthDate.packed) {
-                let mayBeWanted = interesting!.mayContain(id.key)
-                func text(_ column: C) -> TextRef { mayBeWanted ? adultText.add(field(column.rawValue)) : TextRef(offset: 0, count: 0) }
-                adults.append(HukouRecord(key: id.key, location: location, name: text(C.name), region: text(C.regionCode),
-                                          stated: stated, status: status))
-                maybe.append(mayBeWanted)
+                adults.append(HukouRecord(key: id.key, location: location, name: TextRef(offset: 0, count: 0),
+                                          region: TextRef(offset: 0, count: 0), stated: stated, status: status))
+                adultTexts.append(KeyLines.keep(name: field(C.name.rawValue), region: field(C.regionCode.rawValue), in: &adultText))
+                maybe.append(interesting!.mayContain(id.key))
                 if adults.count == 4096 { finish(into: &out) }
                 return nil
             }
@@ -129,28 +123,31 @@ struct RecordDecoder {
     }
 
     /// Sorts out the adults read so far: those the other registers name are kept in full, of the
-    /// rest only the key and line of `normal` records and the key of others. Called every few
-    /// thousand rows and at the end.
+    /// rest only the key, line, name and region of `normal` records and the key of others. Called
+    /// every few thousand rows and at the end.
     mutating func finish(into out: inout FileExtract) {
         guard let interesting, !adults.isEmpty else { return }
         let wanted = adults.indices.map { maybe[$0] && interesting.contains(adults[$0].key) }
-        var normal: [(key: UInt64, line: Int)] = []
+        var normal: [KeyLines.Entry] = []
         normal.reserveCapacity(adults.count)
-        for (i, var r) in adults.enumerated() {
-            if wanted[i] {
-                r.name = adultText.withBytes(r.name) { out.arena.add($0) }
-                r.region = adultText.withBytes(r.region) { out.arena.add($0) }
-                out.hukou.append(r)
-            } else if r.status == .normal {
-                normal.append((r.key, r.location.line))
-            } else {
-                out.population.add(other: r.key)
+        adultText.withUnsafeBytes { texts in
+            for (i, var r) in adults.enumerated() {
+                if wanted[i] {
+                    let (name, region) = KeyLines.kept(texts, at: adultTexts[i])!
+                    (r.name, r.region) = (out.arena.add(name), out.arena.add(region))
+                    out.hukou.append(r)
+                } else if r.status == .normal {
+                    normal.append((r.key, r.location.line, adultTexts[i]))
+                } else {
+                    out.population.add(other: r.key)
+                }
             }
         }
-        out.population.add(normal)
+        out.population.add(normal, texts: adultText)
         adults.removeAll(keepingCapacity: true)
         maybe.removeAll(keepingCapacity: true)
-        adultText.removeAll()
+        adultText.removeAll(keepingCapacity: true)
+        adultTexts.removeAll(keepingCapacity: true)
     }
 
     private mutating func decodeXueji(into out: inout FileExtract) -> String? {

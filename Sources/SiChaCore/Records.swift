@@ -39,6 +39,24 @@ public struct TextRef: Sendable {
     }
 }
 
+extension Array<UInt8> {
+    /// Appends `bytes` in one copy (appended as a sequence, a raw buffer goes a byte at a time).
+    @inline(__always)
+    mutating func append(bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self)) }
+}
+
+extension Array where Element: FixedWidthInteger {
+    /// Appends `count` elements that `body` writes, every one, given a buffer of them (appending
+    /// zeros to write over costs a loop over them, where a buffer costs a copy).
+    @inline(__always)
+    mutating func append(count: Int, _ body: (UnsafeMutableBufferPointer<Element>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Element.self, capacity: count) { buffer in
+            body(buffer)
+            append(contentsOf: UnsafeBufferPointer(buffer))
+        }
+    }
+}
+
 /// The text fields of one file's records, stored once, end to end.
 public struct TextArena: Sendable {
     private(set) var bytes: [UInt8] = []
@@ -47,7 +65,7 @@ public struct TextArena: Sendable {
         let f = field.trimmingSpaces()
         if let code = TextRef.digits(f) { return TextRef(packed: TextRef.inline | code) }
         let ref = TextRef(offset: bytes.count, count: f.count)
-        bytes.append(contentsOf: f)
+        bytes.append(bytes: f)
         return ref
     }
 

@@ -16,15 +16,15 @@ public struct InputFile: Sendable {
 }
 
 /// Which hukou records are kept whole. The hukou register holds the whole population, so a run
-/// keeps in full only the people the comparisons need and just the ID of everyone else.
+/// keeps in full only the people the comparisons need and just what duplicates are reported with
+/// of everyone else.
 public enum HukouSelection: Sendable {
     /// Keep every record (used when the population is small or in tests).
     case all
     /// Keep in full the people of school age (`scope`, packed birth dates) and those in `interesting`;
-    /// of the rest keep only the keys of `normal` records, for duplicate detection.
+    /// of the rest keep only the keys, lines, names and regions of `normal` records, for duplicate
+    /// detection, and the keys of others.
     case population(interesting: KeySet, scope: ClosedRange<Int32>)
-    /// A second pass: keep only the records of these keys.
-    case only(KeySet)
 }
 
 /// What reading one file gives: its records with valid IDs, its rejects and record-level findings,
@@ -303,24 +303,6 @@ public struct RegisterReader: Sendable {
         }
         group.wait()
         return assembly.value.extracts
-    }
-
-    /// Reads `file` again for the records that start on `lines` (ascending), decoding only those and
-    /// keeping what `selection` keeps; no row accounting, rejects or record-level findings.
-    public func reread(_ file: InputFile, lines: [Int], selection: HukouSelection) throws(FileError) -> FileExtract {
-        do throws(InputError) {
-            let csv = CSVReader(source: try openInput(path: file.path, gb18030: gb18030))
-            let layout = try Layout(csv: csv, file: file)
-            var decoder = RecordDecoder(csv: csv, layout: layout, parameters: parameters, selection: selection)
-            var out = FileExtract(file: file)
-            for line in lines {
-                guard try csv.skip(toLine: line), try csv.next() else { break }
-                if layout.problem(of: csv) == nil { _ = decoder.decode(into: &out) }
-            }
-            return out
-        } catch {
-            throw FileError(path: file.path, error: error)
-        }
     }
 
     /// Fills `buffer` from the source after its first `used` bytes.

@@ -54,18 +54,6 @@ public struct Verification: Sendable {
     /// 学校标识码 → 学校所在地区划代码 from the xueji register.
     public var schoolRegions: [String: String]
 
-    /// Why the people walked apart could not be read again (a hukou file that changed or went away
-    /// since it was read), if so. Set before the findings are complete.
-    let apartFailure: Slots<FileError?>
-
-    /// Waits until the findings and cases are complete (the people walked apart are added while the
-    /// outputs that need neither are written), and tells the error that left them incomplete, if any.
-    public func completion() -> FileError? {
-        findings.waitUntilFinished()
-        cases.waitUntilFinished()
-        return apartFailure.value
-    }
-
     /// The text a ledger entry refers to.
     public func text(_ t: RecordText) -> String { t.file < 0 ? "" : arenas[Int(t.file)].string(t.ref) }
 
@@ -119,22 +107,20 @@ public struct Verifier: Sendable {
         self.threads = max(1, threads)
     }
 
-    /// Reads every file and joins them. Throws the first file that cannot be read; a hukou file
-    /// that cannot be read a second time is told by the result's `completion()`.
+    /// Reads every file and joins them. Throws the first file that cannot be read.
     ///
     /// The registers of students, attendance and poverty are read first; then the hukou register,
     /// keeping in full only school-age people and people the student and roster registers name (the
-    /// rest of the population only as keys and lines). The lines of people kept as keys who occur
-    /// twice among `normal` records are read again, so that their duplicates can be reported with
-    /// name and region, while the other people are joined; the findings and cases may still be
-    /// completing when this returns.
+    /// rest of the population only as keys, with the lines, names and regions of `normal` records,
+    /// see `KeyLines`). Of those, the records whose key occurs twice among `normal` records join the
+    /// others, so that their duplicates are reported. The findings and cases may still be being put
+    /// in order when this returns: their lists wait for it when read.
     public func run(_ files: [InputFile]) throws(FileError) -> Verification {
         let reader = {
             var reader = RegisterReader(parameters: parameters, gb18030: gb18030, threads: threads)
             reader.chunkSize = chunkSize
             return reader
         }()
-        let hukouFiles = files.filter { $0.dataset == .hukou }
         var extracts = try reader.read(files.filter { $0.dataset != .hukou })
         trace?("read xueji, roster, poverty")
         // People the school registers name who are not of school age (school-age people are kept
@@ -153,73 +139,28 @@ public struct Verifier: Sendable {
         adults = []
         interesting.summarize()
         povertyAdults.removeAll { interesting.contains($0) }
-        // A stream (standard input, a pipe) cannot be read a second time: it is kept in full.
-        var regular: [InputFile] = [], streams: [InputFile] = []
-        for file in hukouFiles {
-            if regularFileSize(file.path) != nil { regular.append(file) } else { streams.append(file) }
-        }
-        var hukou = try reader.read(regular, selection: .population(interesting: interesting, scope: scope))
-        var kept = try reader.read(streams)
-        // The normal records of streams count in finding repeated keys all the same: one person may
-        // be in a file and on standard input.
-        for i in kept.indices {
-            var batch: [(key: UInt64, line: Int)] = []
-            for r in kept[i].hukou where r.status == .normal {
-                batch.append((r.key, r.location.line))
-                if batch.count == 4096 { kept[i].population.add(batch); batch.removeAll(keepingCapacity: true) }
-            }
-            kept[i].population.add(batch)
-        }
-        let rereadable = hukou.count
-        hukou += kept
-        kept = []
+        var hukou = try reader.read(files.filter { $0.dataset == .hukou }, selection: .population(interesting: interesting, scope: scope))
+        interesting = KeySet()
         trace?("read hukou")
-        let (twice, lines, absent): (KeySet, [[Int]], KeySet)
+        let absent: KeySet
         do {
-            (twice, lines, absent) = try KeyLines.repeated(in: hukou.map(\.population), absentOf: consume povertyAdults, threads: threads)
+            absent = try KeyLines.repeated(in: &hukou, absentOf: consume povertyAdults, threads: threads)
         } catch {
             throw FileError(path: TemporaryFile.directory, error: error)
         }
         trace?("find duplicate keys")
-        let again = (0..<rereadable).filter { !lines[$0].isEmpty }.map { (hukou[$0].file, lines[$0]) }
-        for i in hukou.indices { hukou[i].population = KeyLines() }
-        // The people whose lines are read again are adults no other register names: nothing but
-        // their DUPLICATE_IDs can come of them, so they are walked apart, while the rest are joined.
-        // What a stream kept of such people goes with them.
-        let given = Set(files.map(\.dataset))
-        var keptApart: [FileExtract] = []
-        for i in rereadable..<hukou.count {
-            func apart(_ r: HukouRecord) -> Bool {
-                twice.contains(r.key) && isAdult(r.key) && !interesting.contains(r.key)
-            }
-            var part = FileExtract(file: hukou[i].file)
-            part.arena = hukou[i].arena
-            part.hukou = hukou[i].hukou.filter(apart)
-            hukou[i].hukou.removeAll(where: apart)
-            keptApart.append(part)
-        }
-        interesting = KeySet()
         extracts += hukou
         hukou = []  // The join takes the records out of `extracts`: no second reference may keep them.
         extracts.sort { $0.file.index < $1.file.index }
-        let result = join(&extracts, given: given, noHukou: absent) { [keptApart] findings, cases throws(FileError) in
-            var parts = files.sorted { $0.index < $1.index }.map(FileExtract.init)
-            for (file, lines) in again { parts[file.index] = try reader.reread(file, lines: lines, selection: .only(twice)) }
-            for part in keptApart { parts[part.file.index] = part }
-            var walk = PersonJoin(parameters: parameters, model: model, given: given, extracts: &parts, findings: findings, cases: cases)
-            walk.run(threads: 1, trace: nil)
-        }
+        let result = join(&extracts, given: Set(files.map(\.dataset)), noHukou: absent)
         trace?("join")
         return result
     }
 
     /// 三比对: joins the extracts of all files by ID and ranks the cases, taking the records out of
     /// `extracts` so that they are not held twice. `noHukou` holds the adults that only the poverty
-    /// register names who have no hukou record (see `PersonJoin.noHukou`). `apart` adds the findings
-    /// and cases of people walked apart; it runs while the others are joined, and may still run when
-    /// this returns (see `Verification.completion()`).
-    func join(_ extracts: inout [FileExtract], given: Set<Dataset>, noHukou: KeySet,
-              apart: @escaping @Sendable (SpillList<Finding>, SpillList<Case>) throws(FileError) -> Void) -> Verification {
+    /// register names who have no hukou record (see `PersonJoin.noHukou`).
+    func join(_ extracts: inout [FileExtract], given: Set<Dataset>, noHukou: KeySet) -> Verification {
         // Code, file, line in one key: files (at most 4000, 12 bits) start at bit 44.
         let findings = SpillList<Finding>(budget: spillBudget, key: { UInt64($0.code.ordinal) << 56 | $0.location.packed },
                                           kinds: FindingCode.allCases.count, kind: { $0.code.ordinal })
@@ -228,12 +169,6 @@ public struct Verifier: Sendable {
             if a.regionCode != b.regionCode { return a.regionCode.utf8.lexicographicallyPrecedes(b.regionCode.utf8) }
             return a.id < b.id
         }, number: { $0.rank = $1 })
-        let apartError = Slots<FileError?>(nil)
-        let group = DispatchGroup()
-        @Sendable func walkApart() {
-            do throws(FileError) { try apart(findings, cases) } catch { apartError.update { $0 = error } }
-        }
-        if threads > 1 { DispatchQueue.global().async(group: group, execute: walkApart) } else { walkApart() }
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, findings: findings, cases: cases)
         join.noHukou = noHukou
         for i in extracts.indices {
@@ -245,10 +180,10 @@ public struct Verifier: Sendable {
             extracts[i].findings = []
         }
         join.run(threads: threads, trace: trace)
-        // The findings and cases are put in order once the people walked apart are added; the
-        // outputs that need neither (the ledgers, the rejects) can be written meanwhile.
+        // The outputs that need neither the findings nor the cases (the ledgers, the rejects) can be
+        // written while they are put in order.
         if threads > 1 {
-            group.notify(queue: .global()) {
+            DispatchQueue.global().async {
                 DispatchQueue.concurrentPerform(iterations: 2) { $0 == 0 ? findings.finish() : cases.finish() }
             }
         } else {
@@ -261,8 +196,7 @@ public struct Verifier: Sendable {
                                             rowsAccepted: $0.rowsAccepted, rowsRejected: $0.rowsRejected) },
             given: given, findings: findings,
             rejects: extracts.flatMap(\.rejects).sorted { $0.location < $1.location },
-            cases: cases, children: join.children, model: model, arenas: join.arenas, schoolRegions: join.schoolRegions,
-            apartFailure: apartError)
+            cases: cases, children: join.children, model: model, arenas: join.arenas, schoolRegions: join.schoolRegions)
     }
 }
 
@@ -337,7 +271,7 @@ struct PersonJoin {
         let tables = Slots(Tables(hukou: hukou, xueji: xueji, roster: roster, poverty: poverty))
         (hukou, xueji, roster, poverty) = ([], [], [], [])
         // Takes one table out, sorts it outside the lock, puts it back.
-        @Sendable func sort<R: KeyedRecord>(_ table: WritableKeyPath<Tables, [R]> & Sendable) {
+        @Sendable func sort<R: KeyedRecord & SendableMetatype>(_ table: WritableKeyPath<Tables, [R]> & Sendable) {
             var t: [R] = []
             tables.update { swap(&t, &$0[keyPath: table]) }
             sortByKey(&t)

@@ -149,23 +149,6 @@ public final class CSVReader {
         }
     }
 
-    /// Moves on without parsing to the record that starts on physical line `target`, a line at or
-    /// after the next record's that is known to start a record (from an earlier read of the same
-    /// input). False when the input ends first.
-    public func skip(toLine target: Int) throws(InputError) -> Bool {
-        while nextLine < target {
-            if let lf = memchr(buffer + start, 0x0A, end - start) {
-                start = buffer.distance(to: lf.assumingMemoryBound(to: UInt8.self)) + 1
-                nextLine += 1
-            } else {
-                start = end
-                if eof { return false }
-                try refill()
-            }
-        }
-        return true
-    }
-
     @inline(never)
     private func reject(_ why: CSVProblem, length: Int) -> Bool {
         fieldCount = 0

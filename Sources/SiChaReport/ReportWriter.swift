@@ -127,10 +127,7 @@ public struct ReportWriter: Sendable {
             }
         }
         let files = written.value.map { $0! }
-        // A register that could not be read again left the findings incomplete: nothing is renamed.
-        var errors = run.completion().map { [InputError($0.description)] } ?? []
-        for case .failure(let error) in files { errors.append(error) }
-        if let error = errors.first {
+        for case .failure(let error) in files {
             for case .success(let file) in files { file.discard() }
             throw error
         }

@@ -72,11 +72,11 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     /// The text of the line, e.g. `sicha: read 12.3 MB of 45.6 MB (27%), 1,234,567 rows/s, 0:12 elapsed, 0:32 left`.
-    /// Rows per second count the reading time only; past the inputs' total the readers are on a second pass.
+    /// Rows per second count the reading time only.
     static func line(_ s: State) -> String {
         var text = "sicha: read \(megabytes(s.bytes))"
         if let total = s.total, total > 0 {
-            text += s.bytes <= total ? " of \(megabytes(total)) (\(s.bytes * 100 / total)%)" : " (of \(megabytes(total)), 2nd pass)"
+            text += " of \(megabytes(total)) (\(min(s.bytes, total) * 100 / total)%)"
         }
         let perSecond = s.readingTime > 0 ? Int(Double(s.rows) / s.readingTime) : 0
         text += ", \(HTMLReport.grouped(perSecond)) rows/s, \(clock(s.elapsed)) elapsed"

@@ -158,7 +158,7 @@ final class Trace: @unchecked Sendable {
         guard let f = fopen("/proc/self/statm", "r") else { return "" }
         defer { fclose(f) }
         guard fgets(&text, 128, f) != nil else { return "" }
-        let fields = String(cString: text).split(separator: " ")
+        let fields = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return "" }
         return "now \((pages * Int(sysconf(Int32(_SC_PAGESIZE)))) >> 20) MiB"
     }

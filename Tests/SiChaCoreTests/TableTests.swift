@@ -52,13 +52,14 @@ import Testing
 }
 
 @Suite struct RepeatedKeysTests {
-    /// `KeyLines.repeated` finds exactly the keys counted more than once among `normal` records,
-    /// whether the repeats are within one file or across files, and the lines of all their records;
-    /// and exactly the probed keys that no record holds, whatever its status; for any thread count;
-    /// whether the parts stay in memory, are written to a temporary file as they fill (also those
-    /// appended from another file's), or cannot be written (a folder that is not there).
-    @Test(arguments: [1, 3], [(1 << 16, TemporaryFile.directory), (50, TemporaryFile.directory), (50, "/nonexistent")])
-    func findsExactlyTheKeysSeenTwiceAndTheirLines(threads: Int, writing: (above: Int, directory: String)) throws {
+    /// `KeyLines.repeated` adds to each file's hukou records exactly the `normal` records whose key
+    /// is counted more than once, whether the repeats are within one file or across files, with
+    /// their lines and their names and regions as read (then trimmed, as any text); and finds
+    /// exactly the probed keys that no record holds, whatever its status; for any thread count;
+    /// whether the parts and texts stay in memory, are written to a temporary file as they fill
+    /// (also those appended from another file's), or cannot be written (a folder that is not there).
+    @Test(arguments: [1, 3], [(1 << 20, TemporaryFile.directory), (50, TemporaryFile.directory), (50, "/nonexistent")])
+    func findsExactlyTheRecordsOfKeysSeenTwice(threads: Int, writing: (above: Int, directory: String)) throws {
         var random = SeededRandom(seed: 11)
         // Keys of valid IDs (KeyLines holds them in six bytes): regions, birth dates from 1900 to
         // 2252, sequences; and the first and last that six bytes hold.
@@ -74,29 +75,57 @@ import Testing
         let others = (0..<3).map { _ in (0..<2_000).map { _ in pool[Int(random.next() % 80_000)] } }
         var counts: [UInt64: Int] = [:]
         for file in files { for key in file { counts[key, default: 0] += 1 } }
+        // Names with spaces around, empty regions, and texts longer than 127 and than 256 bytes.
+        func name(_ f: Int, _ i: Int) -> String {
+            i % 1000 == 3 ? String(repeating: "长", count: 100) : i % 7 == 0 ? " 名\(f)-\(i)\u{3000}" : "名\(f)-\(i)"
+        }
+        func region(_ f: Int, _ i: Int) -> String { i % 5 == 0 ? "" : i % 11 == 0 ? "区\(i)" : "\(530_102_000_000 + i)" }
         // Each file's keys arrive in two parts, the second counting its lines after the first's.
         let stores = files.indices.map { f in
             var first = KeyLines(), second = KeyLines()
             (first.writeAbove, first.directory, second.writeAbove, second.directory) = (writing.above, writing.directory, writing.above, writing.directory)
             let lines = files[f].indices.map { $0 < 5_000 ? $0 + 2 : $0 - 5_000 + 1 }
+            func add(_ range: Range<Int>, to store: inout KeyLines) {
+                var texts: [UInt8] = []
+                let batch = range.map { i in
+                    var (n, r) = (name(f, i), region(f, i))
+                    let text = n.withUTF8 { n in r.withUTF8 { r in KeyLines.keep(name: UnsafeRawBufferPointer(n), region: UnsafeRawBufferPointer(r), in: &texts) } }
+                    return (files[f][i], lines[i], text)
+                }
+                store.add(batch, texts: texts)
+            }
             // (Added in batches of various sizes, down to one key.)
-            for range in [0..<1, 1..<2, 2..<1_000, 1_000..<5_000] { first.add(range.map { (files[f][$0], lines[$0]) }) }
-            for range in [5_000..<5_001, 5_001..<20_000] { second.add(range.map { (files[f][$0], lines[$0]) }) }
+            for range in [0..<1, 1..<2, 2..<1_000, 1_000..<5_000] { add(range, to: &first) }
+            for range in [5_000..<5_001, 5_001..<20_000] { add(range, to: &second) }
             for (i, key) in others[f].enumerated() { if i % 2 == 0 { first.add(other: key) } else { second.add(other: key) } }
             first.append(second, linesBefore: 5_001)
             return first
         }
-        // Written parts leave fewer than `writeAbove` keys a part in memory; else all 22,000 are there.
-        let written = writing.above < 1 << 16 && writing.directory == TemporaryFile.directory
-        for store in stores { #expect(written ? store.keysInMemory < KeyLines.parts * writing.above : store.keysInMemory == 22_000) }
+        // Written parts and texts leave fewer than `writeAbove` bytes a part, and 8 times that of
+        // texts, in memory; else all 22,000 keys are there.
+        let written = writing.above < 1 << 20 && writing.directory == TemporaryFile.directory
+        for store in stores {
+            #expect(written ? store.keysInMemory < KeyLines.parts * writing.above / 7 && store.textsInMemory < 8 * writing.above
+                            : store.keysInMemory == 22_000)
+        }
         let probe = (0..<5_000).map { _ in pool[Int(random.next() % 100_000)] }
         let held = Set(files.joined()).union(others.joined())
-        let (repeated, lines, absent) = try KeyLines.repeated(in: stores, absentOf: probe, threads: threads)
-        let expected = counts.filter { $0.value > 1 }.keys
-        #expect(repeated.count == expected.count && expected.count > 1000)
-        for (key, n) in counts { #expect(repeated.contains(key) == (n > 1)) }
+        var extracts = stores.enumerated().map { f, store in
+            var extract = FileExtract(file: InputFile(dataset: .hukou, path: "hukou\(f).csv", index: f + 1))
+            extract.population = store
+            return extract
+        }
+        let absent = try KeyLines.repeated(in: &extracts, absentOf: probe, threads: threads)
+        #expect(counts.values.filter { $0 > 1 }.count > 1000)
         for (f, keys) in files.enumerated() {
-            #expect(lines[f] == keys.indices.filter { counts[keys[$0]]! > 1 }.map { $0 + 2 })
+            let expected = keys.indices.filter { counts[keys[$0]]! > 1 }
+            let found = extracts[f].hukou.sorted { $0.location < $1.location }
+            func trimmed(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces) }
+            #expect(found.map(\.location) == expected.map { Location(file: f + 1, line: $0 + 2) })
+            #expect(found.map(\.key) == expected.map { keys[$0] } && found.allSatisfy { $0.status == .normal })
+            #expect(found.map { extracts[f].arena.string($0.name) } == expected.map { trimmed(name(f, $0)) })
+            #expect(found.map { extracts[f].arena.string($0.region) } == expected.map { trimmed(region(f, $0)) })
+            #expect(extracts[f].population.keysInMemory == 0)
         }
         let missing = Set(probe.filter { !held.contains($0) })
         #expect(absent.count == missing.count && missing.count > 1000 && missing.count < probe.count - 1000)
@@ -104,8 +133,8 @@ import Testing
         for key in pool + [11_010_519_000_101_000, 83_999_926_031_231_999] {
             #expect(KeyLines.key(packed: KeyLines.packed(key)) == key && KeyLines.packed(key) < 1 << 48)
         }
-        #expect(try KeyLines.repeated(in: [], threads: threads).keys.count == 0)
-        #expect(try KeyLines.repeated(in: [], absentOf: probe, threads: threads).absent.count == Set(probe).count)
+        var none: [FileExtract] = []
+        #expect(try KeyLines.repeated(in: &none, absentOf: probe, threads: threads).count == Set(probe).count)
     }
 }
 

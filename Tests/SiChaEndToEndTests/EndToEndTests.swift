@@ -172,9 +172,9 @@ func columns(_ url: URL, _ n: Int) throws -> [String] {
         #expect(try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8).contains("\"file\": \"-\", \"rows_read\": 1"))
     }
 
-    /// An adult's duplicate hukou records are found by reading their lines again; a register on
-    /// standard input cannot be read again, and still gives both, as a file does; so do two
-    /// records in two files, or one in a file and the other on standard input.
+    /// An adult's duplicate hukou records, kept as keys with their names and regions, are both
+    /// reported, with name and region, whether they are in two files or one is in a file and the
+    /// other on standard input.
     @Test(arguments: [true, false])
     func adultDuplicatesInTwoRegisters(secondOnStandardInput: Bool) throws {
         let out = try temporaryFolder()

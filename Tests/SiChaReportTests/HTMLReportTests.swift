@@ -170,27 +170,6 @@ private func validID(_ first17: String) -> String {
     }
 }
 
-@Suite struct IncompleteRunTests {
-    /// A hukou file that goes away after it is read, before the lines of its duplicate adults are
-    /// read again: the run fails naming the file, and no output is left under a real name.
-    @Test(arguments: [1, 2])
-    func aRegisterGoneBeforeItIsReadAgainFailsTheRun(threads: Int) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sicha-\(UUID().uuidString)")
-        let out = folder.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let hukou = folder.appendingPathComponent("hukou.csv")
-        let adult = "11010519491231002X,甲,2,1949-12-31,H,110105001001,normal\n"
-        try ("id,name,sex,birth_date,household_id,region_code,status\n" + adult + adult).write(to: hukou, atomically: true, encoding: .utf8)
-        var verifier = Verifier(parameters: RunParameters(asOf: asOf, schoolYear: 2024), threads: threads)
-        verifier.trace = { phase in if phase == "find duplicate keys" { try? FileManager.default.removeItem(at: hukou) } }
-        let run = try verifier.run([InputFile(dataset: .hukou, path: hukou.path, index: 0)])
-        #expect(run.completion()?.description.hasPrefix(hukou.path + ": cannot open") == true)
-        #expect(throws: InputError.self) { try ReportWriter(options: ReportOptions(threads: threads)).write(run, to: out.path) }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
-    }
-}
-
 @Suite struct LedgerTests {
     /// A child's region is the household's, or for a child known only from a roster the region of
     /// the school; the same digits as a household region and as a school code are two regions.
