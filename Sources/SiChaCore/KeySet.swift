@@ -113,6 +113,7 @@ public struct KeySet: Sendable {
         for k in old where k != 0 { insert(k) }
     }
 }
+
 /// The `normal` hukou records kept only as keys, with their lines and their names and regions, and
 /// the keys alone of those of other statuses. The keys are spread by hash into 64 parts; each part
 /// is checked for repeated keys in 16 pieces small enough for a table that stays in cache: one
@@ -414,24 +415,22 @@ public struct KeyLines: Sendable {
         let packed = batch.map { KeyLines.packed($0.key) }
         for k in packed { starts[KeyLines.hash(k) >> 4 + 1] += 1 }
         for p in 0..<KeyLines.parts { starts[p + 1] += starts[p] }
-        var next = starts, order = [Int](repeating: 0, count: batch.count)
-        for (i, k) in packed.enumerated() {
-            let p = KeyLines.hash(k) >> 4
-            order[next[p]] = i
-            next[p] += 1
-        }
-        // Each part's share is written in place, at the end of its arrays made longer for it.
-        for p in 0..<KeyLines.parts where starts[p + 1] > starts[p] {
-            let entries = order[starts[p] ..< starts[p + 1]]
-            held[p].keys.append(count: 3 * entries.count) { words in
-                for (n, i) in entries.enumerated() {
-                    let k = packed[i]
-                    (words[3 * n], words[3 * n + 1], words[3 * n + 2]) =
-                        (UInt16(truncatingIfNeeded: k), UInt16(truncatingIfNeeded: k >> 16), UInt16(truncatingIfNeeded: k >> 32))
-                }
+        var next = starts
+        var words = [UInt16](repeating: 0, count: 3 * batch.count)
+        var lines = [Int](repeating: 0, count: batch.count), places = lines
+        words.withUnsafeMutableBufferPointer { words in
+            for (k, entry) in zip(packed, batch) {
+                let p = KeyLines.hash(k) >> 4, at = next[p]
+                (words[3 * at], words[3 * at + 1], words[3 * at + 2]) =
+                    (UInt16(truncatingIfNeeded: k), UInt16(truncatingIfNeeded: k >> 16), UInt16(truncatingIfNeeded: k >> 32))
+                (lines[at], places[at]) = (entry.line, base + entry.text)
+                next[p] = at + 1
             }
-            KeyLines.putSteps(entries.lazy.map { batch[$0].line }, from: &last[p], onto: &held[p].steps)
-            KeyLines.putSteps(entries.lazy.map { base + batch[$0].text }, from: &lastText[p], onto: &held[p].textSteps)
+        }
+        for p in 0..<KeyLines.parts where starts[p + 1] > starts[p] {
+            held[p].keys += words[3 * starts[p] ..< 3 * starts[p + 1]]
+            KeyLines.putSteps(lines[starts[p] ..< starts[p + 1]], from: &last[p], onto: &held[p].steps)
+            KeyLines.putSteps(places[starts[p] ..< starts[p + 1]], from: &lastText[p], onto: &held[p].textSteps)
             writeIfFull(p)
         }
         writeTextsIfFull()
@@ -479,15 +478,14 @@ public struct KeyLines: Sendable {
             if !part.keys.isEmpty {
                 held[p].keys += part.keys
                 // Only the first steps change: they now start from this part's last line and text.
-                func follow(_ steps: [UInt8], by shift: Int, after last: Int, onto bytes: inout [UInt8]) {
+                func follow(_ steps: [UInt8], by shift: Int, from last: inout Int, to end: Int, onto bytes: inout [UInt8]) {
                     var at = 0
-                    let first = KeyLines.get(steps, &at)! + shift
-                    bytes.append(count: KeyLines.size(first - last)) { var end = 0; KeyLines.put(first - last, $0, &end) }
+                    KeyLines.putSteps(CollectionOfOne(KeyLines.get(steps, &at)! + shift), from: &last, onto: &bytes)
                     bytes += steps[at...]
+                    last = end + shift
                 }
-                follow(part.steps, by: linesBefore, after: last[p], onto: &held[p].steps)
-                follow(part.textSteps, by: base, after: lastText[p], onto: &held[p].textSteps)
-                (last[p], lastText[p]) = (linesBefore + other.last[p], base + other.lastText[p])
+                follow(part.steps, by: linesBefore, from: &last[p], to: other.last[p], onto: &held[p].steps)
+                follow(part.textSteps, by: base, from: &lastText[p], to: other.lastText[p], onto: &held[p].textSteps)
             }
             writeIfFull(p)
         }
