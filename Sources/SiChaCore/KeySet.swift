@@ -156,17 +156,31 @@ public struct KeyLines: Sendable {
             keys.withUnsafeBufferPointer { UInt64($0[3 * i]) | UInt64($0[3 * i + 1]) << 16 | UInt64($0[3 * i + 2]) << 32 }
         }
 
-        /// The keys (unpacked), lines and places in the texts of the records whose keys `wanted`
-        /// (packed keys) holds, in order.
-        func records(of wanted: KeySet) -> [(key: UInt64, line: Int, text: Int)] {
-            var at = 0, textAt = 0, line = 0, text = 0
-            var found: [(key: UInt64, line: Int, text: Int)] = []
+        /// Which records have a key that `wanted` (packed keys) holds, in order, and where their
+        /// names and regions are in the texts.
+        func find(_ wanted: KeySet) -> (records: [Int32], places: [Int]) {
+            var at = 0, text = 0
+            var found: (records: [Int32], places: [Int]) = ([], [])
             for i in 0..<count {
-                line += KeyLines.get(steps, &at)!
-                text += KeyLines.get(textSteps, &textAt)!
-                if wanted.contains(key(i)) { found.append((KeyLines.key(packed: key(i)), line, text)) }
+                text += KeyLines.get(textSteps, &at)!
+                if wanted.contains(key(i)) {
+                    found.records.append(Int32(i))
+                    found.places.append(text)
+                }
             }
             return found
+        }
+
+        /// Calls `body` with the key (unpacked) and line of each of `records` (ascending).
+        func forEach(_ records: [Int32], _ body: (_ key: UInt64, _ line: Int) -> Void) {
+            var at = 0, line = 0, next = 0
+            for i in 0..<count where next < records.count {
+                line += KeyLines.get(steps, &at)!
+                if i == records[next] {
+                    body(KeyLines.key(packed: key(i)), line)
+                    next += 1
+                }
+            }
         }
 
         mutating func removeAll() {
@@ -314,36 +328,55 @@ public struct KeyLines: Sendable {
         return done
     }
 
-    /// Calls `body` with the name and region of the record at `text` in the texts (read back from
-    /// the file if they were written); false when they cannot be read back.
-    func withText(at text: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> Bool {
-        guard text < textsWritten else {
-            return texts.withUnsafeBytes { held in
-                guard let (name, region) = KeyLines.kept(held, at: text - textsWritten) else { return false }
-                body(name, region)
-                return true
+    /// Reads back the names and regions of records at ascending places in the texts (`places`),
+    /// those written a piece of the file at a time: from a place to the last of the places that
+    /// follow within 64 KiB.
+    struct TextReader {
+        let store: KeyLines
+        let places: [Int]
+        private var window: [UInt8] = [], windowStart = 0
+        private var next = 0
+
+        init(_ store: KeyLines, places: [Int]) { (self.store, self.places) = (store, places) }
+
+        /// Calls `body` with the name and region at the next of the places; false when they cannot
+        /// be read back.
+        mutating func next(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> Bool {
+            let text = places[next]
+            next += 1
+            func found(_ bytes: [UInt8], from start: Int) -> Bool {
+                bytes.withUnsafeBytes { all in
+                    guard text >= start, let (name, region) = KeyLines.kept(all, at: text - start) else { return false }
+                    body(name, region)
+                    return true
+                }
             }
-        }
-        // The piece written that holds it (a record's texts are never cut between two), read from
-        // its start, more at a time until all of it is there.
-        var lo = 0, hi = textExtents.count
-        while hi - lo > 1 {
-            let mid = (lo + hi) / 2
-            if textExtents[mid].start <= text { lo = mid } else { hi = mid }
-        }
-        let piece = textExtents[lo], end = lo + 1 < textExtents.count ? textExtents[lo + 1].start : textsWritten
-        var wanted = 256, bytes: [UInt8] = []
-        while true {
-            bytes.removeAll(keepingCapacity: true)
-            guard read(piece.at + text - piece.start ..< piece.at + text - piece.start + min(wanted, end - text), onto: &bytes) else { return false }
-            let complete = bytes.withUnsafeBytes { all -> Bool in
-                guard let (name, region) = KeyLines.kept(all, at: 0) else { return false }
-                body(name, region)
-                return true
+            if text >= store.textsWritten { return found(store.texts, from: store.textsWritten) }
+            func found() -> Bool { found(window, from: windowStart) }
+            if found() { return true }
+            // The piece written that holds it (a record's texts are never cut between two).
+            var lo = 0, hi = store.textExtents.count
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2
+                if store.textExtents[mid].start <= text { lo = mid } else { hi = mid }
             }
-            if complete { return true }
-            if wanted >= end - text { return false }
-            wanted *= 4
+            let piece = store.textExtents[lo]
+            let pieceEnd = lo + 1 < store.textExtents.count ? store.textExtents[lo + 1].start : store.textsWritten
+            var end = text + 256, k = next
+            while k < places.count, places[k] < min(text + 1 << 16, pieceEnd) {
+                end = places[k] + 256
+                k += 1
+            }
+            // More at a time until all of a long text is there.
+            while true {
+                end = min(end, pieceEnd)
+                window.removeAll(keepingCapacity: true)
+                windowStart = text
+                guard store.read(piece.at + text - piece.start ..< piece.at + end - piece.start, onto: &window) else { return false }
+                if found() { return true }
+                if end == pieceEnd { return false }
+                end = text + 4 * (end - text)
+            }
         }
     }
 
@@ -500,8 +533,11 @@ public struct KeyLines: Sendable {
     public static func repeated(in files: inout [FileExtract], absentOf probe: consuming [UInt64] = [], threads: Int)
         throws(InputError) -> KeySet {
         typealias Found = (records: [HukouRecord], arena: TextArena)
-        let found = Slots([(files: [Found], absent: [UInt64])?](repeating: nil, count: parts))
+        let found = Slots([[UInt64]?](repeating: nil, count: parts))
         let stores = files.map(\.population), indexes = files.map(\.file.index)
+        for f in files.indices { files[f].population = KeyLines() }
+        let extracts = Slots(files)
+        files = []
         let unreadable = Slots(stores.contains(where: \.unreadable))
         let threads = max(1, threads)
         // The probed keys, packed, in order of part and piece (the bits of `hash`), where bucket b
@@ -556,38 +592,46 @@ public struct KeyLines: Sendable {
                     for key in pieces[ends[i] ..< starts[i + 1]] { seen.insert(key) }
                     absent += sought.filter { !seen.contains($0) }
                 }
-                let records = held.indices.map { f -> Found in
-                    var out: Found = ([], TextArena())
-                    guard twice.count > 0 else { return out }
-                    for r in held[f].records(of: twice) {
-                        let read = stores[f].withText(at: r.text) { name, region in
+                // The records of the repeated keys go to their files a few thousand at a time.
+                for f in held.indices where twice.count > 0 {
+                    let (records, places) = held[f].find(twice)
+                    var texts = TextReader(stores[f], places: places), batch: Found = ([], TextArena()), handed = 0
+                    func hand() {
+                        extracts.update { files in
+                            // Room for all that are to come at once: doubling a large array would copy it over and over.
+                            let needed = files[f].hukou.count + places.count - handed
+                            if needed > files[f].hukou.capacity { files[f].hukou.reserveCapacity(max(needed, 2 * files[f].hukou.capacity)) }
+                            let shift = files[f].arena.bytes.count
+                            files[f].arena.append(batch.arena)
+                            files[f].hukou += batch.records.lazy.map {
+                                var r = $0
+                                (r.name, r.region) = (r.name.moved(by: shift), r.region.moved(by: shift))
+                                return r
+                            }
+                        }
+                        handed += batch.records.count
+                        batch.records.removeAll(keepingCapacity: true)
+                        batch.arena.removeAll()
+                    }
+                    held[f].forEach(records) { key, line in
+                        let read = texts.next { name, region in
                             // (Sex and birth date as stated matter only for school-age people, kept in full.)
-                            out.records.append(HukouRecord(key: r.key, location: Location(file: indexes[f], line: r.line),
-                                                           name: out.arena.add(name), region: out.arena.add(region),
-                                                           stated: StatedIdentity(sex: 0, birth: 0), status: .normal))
+                            batch.records.append(HukouRecord(key: key, location: Location(file: indexes[f], line: line),
+                                                             name: batch.arena.add(name), region: batch.arena.add(region),
+                                                             stated: StatedIdentity(sex: 0, birth: 0), status: .normal))
                         }
                         if !read { unreadable.update { $0 = true } }
+                        if batch.records.count == 4096 { hand() }
                     }
-                    return out
+                    hand()
                 }
-                found.update { $0[p] = (records, absent) }
+                found.update { $0[p] = absent }
             }
         }
+        files = extracts.value
         if unreadable.value { throw InputError("cannot read back a temporary file") }
         var absent = KeySet()
-        for part in found.value {
-            for k in part!.absent { absent.insert(key(packed: k)) }
-            for f in files.indices {
-                let (records, arena) = part!.files[f], shift = files[f].arena.bytes.count
-                files[f].arena.append(arena)
-                files[f].hukou += records.lazy.map {
-                    var r = $0
-                    (r.name, r.region) = (r.name.moved(by: shift), r.region.moved(by: shift))
-                    return r
-                }
-            }
-        }
-        for f in files.indices { files[f].population = KeyLines() }
+        for part in found.value { for k in part! { absent.insert(key(packed: k)) } }
         return absent
     }
 }
