@@ -123,7 +123,7 @@ public struct KeySet: Sendable {
 ///
 /// A part that comes to hold `writeAbove` bytes is written to a temporary file and read back when
 /// the repeated keys are sought, and so are the names and regions, of which only the repeated
-/// keys' are read back: the hukou population takes disk rather than memory (some 30 bytes a person).
+/// keys' are read back: the hukou population takes disk rather than memory (some 27 bytes a person).
 /// Without a file (a full disk, say) they stay in memory.
 public struct KeyLines: Sendable {
     static let parts = 64

@@ -39,12 +39,6 @@ public struct TextRef: Sendable {
     }
 }
 
-extension Array<UInt8> {
-    /// Appends `bytes` in one copy (appended as a sequence, a raw buffer goes a byte at a time).
-    @inline(__always)
-    mutating func append(bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self)) }
-}
-
 extension Array where Element: FixedWidthInteger {
     /// Appends `count` elements that `body` writes, every one, given a buffer of them (appending
     /// zeros to write over costs a loop over them, where a buffer costs a copy).
@@ -65,7 +59,8 @@ public struct TextArena: Sendable {
         let f = field.trimmingSpaces()
         if let code = TextRef.digits(f) { return TextRef(packed: TextRef.inline | code) }
         let ref = TextRef(offset: bytes.count, count: f.count)
-        bytes.append(bytes: f)
+        // (As typed bytes, in one copy: appended as a sequence, a raw buffer goes a byte at a time.)
+        bytes.append(contentsOf: f.assumingMemoryBound(to: UInt8.self))
         return ref
     }
 
