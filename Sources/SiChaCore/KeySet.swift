@@ -360,8 +360,7 @@ public struct KeyLines: Sendable {
                 let mid = (lo + hi) / 2
                 if store.textExtents[mid].start <= text { lo = mid } else { hi = mid }
             }
-            let piece = store.textExtents[lo]
-            let pieceEnd = lo + 1 < store.textExtents.count ? store.textExtents[lo + 1].start : store.textsWritten
+            let piece = store.textExtents[lo], pieceEnd = store.textsEnd(lo)
             var end = text + 256, k = next
             while k < places.count, places[k] < min(text + 1 << 16, pieceEnd) {
                 end = places[k] + 256
@@ -379,6 +378,9 @@ public struct KeyLines: Sendable {
             }
         }
     }
+
+    /// Where written piece `i` of the texts ends (a place in the texts).
+    private func textsEnd(_ i: Int) -> Int { i + 1 < textExtents.count ? textExtents[i + 1].start : textsWritten }
 
     /// Writes `arrays` one after another to the file; where each went, or nil when they cannot be
     /// written (the parts and texts then stay in memory).
@@ -497,8 +499,7 @@ public struct KeyLines: Sendable {
         unreadable = unreadable || other.unreadable
         let base = textsWritten + texts.count
         for (i, piece) in other.textExtents.enumerated() {
-            let end = i + 1 < other.textExtents.count ? other.textExtents[i + 1].start : other.textsWritten
-            if !other.read(piece.at ..< piece.at + end - piece.start, onto: &texts) { unreadable = true }
+            if !other.read(piece.at ..< piece.at + other.textsEnd(i) - piece.start, onto: &texts) { unreadable = true }
         }
         texts += other.texts
         var part = Part()
@@ -532,9 +533,8 @@ public struct KeyLines: Sendable {
     /// the file (if it was written) only then. Throws when a part cannot be read back.
     public static func repeated(in files: inout [FileExtract], absentOf probe: consuming [UInt64] = [], threads: Int)
         throws(InputError) -> KeySet {
-        typealias Found = (records: [HukouRecord], arena: TextArena)
         let found = Slots([[UInt64]?](repeating: nil, count: parts))
-        let stores = files.map(\.population), indexes = files.map(\.file.index)
+        let stores = files.map(\.population), inputs = files.map(\.file)
         for f in files.indices { files[f].population = KeyLines() }
         let extracts = Slots(files)
         files = []
@@ -595,33 +595,27 @@ public struct KeyLines: Sendable {
                 // The records of the repeated keys go to their files a few thousand at a time.
                 for f in held.indices where twice.count > 0 {
                     let (records, places) = held[f].find(twice)
-                    var texts = TextReader(stores[f], places: places), batch: Found = ([], TextArena()), handed = 0
+                    var texts = TextReader(stores[f], places: places), batch = FileExtract(file: inputs[f]), handed = 0
                     func hand() {
-                        extracts.update { files in
+                        extracts.update { extracts in
                             // Room for all that are to come at once: doubling a large array would copy it over and over.
-                            let needed = files[f].hukou.count + places.count - handed
-                            if needed > files[f].hukou.capacity { files[f].hukou.reserveCapacity(max(needed, 2 * files[f].hukou.capacity)) }
-                            let shift = files[f].arena.bytes.count
-                            files[f].arena.append(batch.arena)
-                            files[f].hukou += batch.records.lazy.map {
-                                var r = $0
-                                (r.name, r.region) = (r.name.moved(by: shift), r.region.moved(by: shift))
-                                return r
-                            }
+                            let needed = extracts[f].hukou.count + places.count - handed
+                            if needed > extracts[f].hukou.capacity { extracts[f].hukou.reserveCapacity(max(needed, 2 * extracts[f].hukou.capacity)) }
+                            // (Its lines are those of the file already.)
+                            extracts[f].append(batch, linesBefore: 0, share: nil)
                         }
-                        handed += batch.records.count
-                        batch.records.removeAll(keepingCapacity: true)
-                        batch.arena.removeAll()
+                        handed += batch.hukou.count
+                        batch.reuse(for: inputs[f])
                     }
                     held[f].forEach(records) { key, line in
                         let read = texts.next { name, region in
                             // (Sex and birth date as stated matter only for school-age people, kept in full.)
-                            batch.records.append(HukouRecord(key: key, location: Location(file: indexes[f], line: line),
-                                                             name: batch.arena.add(name), region: batch.arena.add(region),
-                                                             stated: StatedIdentity(sex: 0, birth: 0), status: .normal))
+                            batch.hukou.append(HukouRecord(key: key, location: Location(file: inputs[f].index, line: line),
+                                                           name: batch.arena.add(name), region: batch.arena.add(region),
+                                                           stated: StatedIdentity(sex: 0, birth: 0), status: .normal))
                         }
                         if !read { unreadable.update { $0 = true } }
-                        if batch.records.count == 4096 { hand() }
+                        if batch.hukou.count == 4096 { hand() }
                     }
                     hand()
                 }
