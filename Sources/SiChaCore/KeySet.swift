@@ -27,6 +27,17 @@ public struct KeySet: Sendable {
     /// A set of `keys`, inserted in the order of the slots they go to: the table fills from start to
     /// end instead of at random, so that inserting millions of keys does not miss the cache on each.
     public init(_ keys: [UInt64]) {
+        self.init(keys, repeated: { _ in })
+    }
+
+    /// The keys that occur more than once in `keys` (see `init(_:)`).
+    static func repeated(in keys: [UInt64]) -> KeySet {
+        var twice = KeySet()
+        _ = KeySet(keys) { twice.insert($0) }
+        return twice
+    }
+
+    private init(_ keys: [UInt64], repeated: (UInt64) -> Void) {
         self.init(capacity: keys.count)
         // (An empty array must not be made below: it would write to the shared empty storage.)
         guard !keys.isEmpty else { return }
@@ -43,7 +54,7 @@ public struct KeySet: Sendable {
             }
             count = keys.count
         }
-        for key in ordered { insert(key) }
+        for key in ordered where !insert(key) { repeated(key) }
     }
 
     /// Where the probe for `key` starts: a hash of the key scaled to the table's size.

@@ -69,8 +69,10 @@ public struct FileExtract: Sendable {
     static let roomRows = 1 << 16
 
     /// How many times what is held so far the whole file will need, with a margin, when `share`
-    /// of it is read.
-    static func growth(_ share: Double?) -> Double? { share.map { 1.25 / max($0, 1e-6) } }
+    /// of it is read. The margin is wide: room never used costs no memory, where room that runs out
+    /// near the end of a file costs a copy of all that is held (the compressed input is read ahead
+    /// of its text, so the share runs ahead of the records).
+    static func growth(_ share: Double?) -> Double? { share.map { 2 / max($0, 1e-6) } }
 
     /// Makes room for the records of the next `roomRows` rows of the same file, read on from the
     /// part `share` of it (see `append`).
@@ -124,13 +126,15 @@ public struct FileExtract: Sendable {
 /// Makes room in `array` for `more` elements. Past its capacity, with a `factor` it grows to that
 /// many times `basis` (what the whole file will need, judged by the part of it read), at least to
 /// double (as arrays grow without: a file that compresses very well is read far ahead of its text,
-/// and its share says little) and at most to 64 times (a file whose start compresses far better
-/// than the rest would have room asked for that it never needs). Room never used is never touched
-/// and costs no memory.
+/// and its share says little) and at most to 64 times or 1 GiB, whichever is more (a file whose
+/// start compresses far better than the rest would have room asked for that it never needs; a
+/// first chunk of a few thousand records is no measure of a province). Room never used is never
+/// touched and costs no memory.
 func reserve<T>(_ array: inout [T], _ more: Int, _ factor: Double?, basis: Int) {
     let needed = array.count + more
     guard needed > array.capacity, let factor else { return }
-    array.reserveCapacity(max(2 * needed, Int(min(Double(basis) * factor, Double(64 * needed)))))
+    let most = max(64 * needed, (1 << 30) / MemoryLayout<T>.stride)
+    array.reserveCapacity(max(2 * needed, Int(min(Double(basis) * factor, Double(most)))))
 }
 
 /// Buffers of one chunk's size, given back by the workers when they are done with them and used

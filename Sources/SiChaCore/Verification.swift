@@ -92,9 +92,9 @@ public struct Verifier: Sendable {
     public var model: RiskModel
     public var gb18030: Bool
     public var threads: Int
-    /// Bytes of decompressed text per chunk handed to a worker (10M: 2 MiB peaks 10 MiB lower than
-    /// 4 MiB, as fast; 1 MiB made the registers' arrays take more room).
-    public var chunkSize = 2 << 20
+    /// Bytes of decompressed text per chunk handed to a worker (peaks 3 to 6 MiB lower than 2 MiB
+    /// at 1M and 10M, as fast; 2 MiB peaked 10 MiB lower than 4 MiB).
+    public var chunkSize = 1 << 20
     /// Findings, and cases, held in memory before sorted runs of them go to temporary files.
     public var spillBudget = 1 << 20
     /// Told the name of each phase as it ends (for `SICHA_TRACE`); never given record content.
@@ -125,26 +125,30 @@ public struct Verifier: Sendable {
         trace?("read xueji, roster, poverty")
         // People the school registers name who are not of school age (school-age people are kept
         // anyway): a small set that adult hukou records are looked up in. Of adults that only the
-        // poverty register names, nothing but whether they have a hukou record is needed, and that
-        // is found with the repeated keys.
+        // poverty register names, nothing but whether they have a hukou record is needed of most:
+        // their records wait on disk (see `PovertyAside`), and whether they have a hukou record is
+        // found with the repeated keys.
         let scope = parameters.scopeBirthDates
         func isAdult(_ key: UInt64) -> Bool { !scope.contains(IDNumber(key: key).birthDate.packed) }
-        var adults: [UInt64] = [], povertyAdults: [UInt64] = []
+        var adults: [UInt64] = []
         for e in extracts {
             for r in e.xueji where isAdult(r.key) { adults.append(r.key) }
             for r in e.roster where isAdult(r.key) { adults.append(r.key) }
-            for r in e.poverty where isAdult(r.key) { povertyAdults.append(r.key) }
         }
         var interesting = KeySet(adults)
         adults = []
         interesting.summarize()
-        povertyAdults.removeAll { interesting.contains($0) }
-        var hukou = try reader.read(files.filter { $0.dataset == .hukou }, selection: .population(interesting: interesting, scope: scope))
+        let hukouFiles = files.filter { $0.dataset == .hukou }
+        let aside = PovertyAside(&extracts) { !hukouFiles.isEmpty && isAdult($0) && !interesting.contains($0) }
+        var hukou = try reader.read(hukouFiles, selection: .population(interesting: interesting, scope: scope))
         interesting = KeySet()
         trace?("read hukou")
         let absent: KeySet
-        do {
-            absent = try KeyLines.repeated(in: &hukou, absentOf: consume povertyAdults, threads: threads)
+        do throws(InputError) {
+            // (Those that could not be set aside are still in `extracts`.)
+            let others = extracts.flatMap { $0.poverty.lazy.map(\.key).filter(isAdult) }
+            absent = try KeyLines.repeated(in: &hukou, absentOf: aside.keys(after: others), threads: threads)
+            try aside.restore(into: &extracts) { absent.contains($0) || aside.repeated.contains($0) }
         } catch {
             throw FileError(path: TemporaryFile.directory, error: error)
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // (Foundation itself would add some 7 MiB to every run's memory)
+#else
 import Foundation
+#endif
 import SiChaCore
 import SiChaIO
 
@@ -30,7 +34,7 @@ public enum RiskConfig {
     }
 
     public static func parse(_ data: Data) throws(InputError) -> RiskModel {
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard case .object(let root)? = try? JSONDecoder().decode(Value.self, from: data) else {
             throw InputError("the config is not a JSON object")
         }
         var model = RiskModel.standard
@@ -38,19 +42,19 @@ public enum RiskConfig {
             throw InputError("unknown config key \(key)")
         }
         if let weights = root["weights"] {
-            guard let weights = weights as? [String: Any] else { throw InputError("weights must be an object") }
+            guard case .object(let weights) = weights else { throw InputError("weights must be an object") }
             for (name, value) in weights {
                 guard let factor = RiskModel.Factor(name: name) else { throw InputError("unknown factor \(name)") }
-                guard let points = value as? Int else { throw InputError("weight \(name) must be a whole number") }
+                guard case .whole(let points) = value else { throw InputError("weight \(name) must be a whole number") }
                 model.setWeight(factor, points)
             }
         }
         if let levels = root["levels"] {
-            guard let levels = levels as? [String: Any] else { throw InputError("levels must be an object") }
+            guard case .object(let levels) = levels else { throw InputError("levels must be an object") }
             let names = ["red", "orange", "yellow", "blue"]
             for (name, value) in levels {
                 guard let i = names.firstIndex(of: name) else { throw InputError("unknown level \(name) (red, orange, yellow, blue)") }
-                guard let score = value as? Int else { throw InputError("level \(name) must be a whole number") }
+                guard case .whole(let score) = value else { throw InputError("level \(name) must be a whole number") }
                 model.thresholds[i] = score
             }
             guard zip(model.thresholds, model.thresholds.dropFirst()).allSatisfy({ $0 > $1 }) else {
@@ -58,5 +62,21 @@ public enum RiskConfig {
             }
         }
         return model
+    }
+
+    /// A JSON value, as far as the config tells its kinds apart.
+    private enum Value: Decodable {
+        case whole(Int), object([String: Value]), other
+
+        init(from decoder: Decoder) throws {
+            let value = try decoder.singleValueContainer()
+            if let n = try? value.decode(Int.self) {
+                self = .whole(n)
+            } else if let members = try? value.decode([String: Value].self) {
+                self = .object(members)
+            } else {
+                self = .other
+            }
+        }
     }
 }
