@@ -145,7 +145,8 @@ public struct Verifier: Sendable {
         trace?("read hukou")
         let absent: KeySet
         do throws(InputError) {
-            // (Those that could not be set aside are still in `extracts`.)
+            // (The adults still in `extracts` are probed too: those the school registers name, for
+            // whom the answer is not asked, and any that could not be set aside.)
             let others = extracts.flatMap { $0.poverty.lazy.map(\.key).filter(isAdult) }
             absent = try KeyLines.repeated(in: &hukou, absentOf: aside.keys(after: others), threads: threads)
             try aside.restore(into: &extracts) { absent.contains($0) || aside.repeated.contains($0) }
