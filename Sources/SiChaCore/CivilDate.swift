@@ -46,6 +46,16 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         date.year - year - ((date.month, date.day) < (month, day) ? 1 : 0)
     }
 
+    /// `YYYY-MM-DD` (no spaces) as the number yyyymmdd, not checked to be a date; nil for anything
+    /// else. The eight digits are read as one word.
+    @inline(__always)
+    static func dashed(_ f: UnsafeRawBufferPointer) -> Int? {
+        guard f.count == 10, f[4] == UInt8(ascii: "-"), f[7] == UInt8(ascii: "-") else { return nil }
+        let w = UInt64(f.loadUnaligned(as: UInt32.self)) | UInt64(f.loadUnaligned(fromByteOffset: 5, as: UInt16.self)) << 32
+            | UInt64(f.loadUnaligned(fromByteOffset: 8, as: UInt16.self)) << 48
+        return IDNumber.allDigits(w) ? IDNumber.decimal(w) : nil
+    }
+
     /// Reads `YYYY-MM-DD`, `YYYYMMDD` or `YYYY/MM/DD` (month and day may have one digit when separated),
     /// with surrounding spaces. Nil for anything else or for a date that does not exist.
     public static func parse(_ field: UnsafeRawBufferPointer) -> CivilDate? {
@@ -55,9 +65,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
             return true
         }
         // `YYYY-MM-DD` first: most dates are written so.
-        if f.count == 10, f[4] == UInt8(ascii: "-"), f[7] == UInt8(ascii: "-"), allDigits(0..<4), allDigits(5..<7), allDigits(8..<10) {
-            return CivilDate(year: f.decimal(0..<4), month: f.decimal(5..<7), day: f.decimal(8..<10))
-        }
+        if let v = dashed(f) { return CivilDate(year: v / 10000, month: v / 100 % 100, day: v % 100) }
         guard f.count >= 8, f.count <= 10, allDigits(0..<4) else { return nil }
         let year = f.decimal(0..<4)
         if f.count == 8, allDigits(4..<8) {

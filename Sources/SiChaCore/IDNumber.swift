@@ -79,7 +79,7 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Whether the eight bytes of `w` are ASCII digits.
     @inline(__always)
-    private static func allDigits(_ w: UInt64) -> Bool {
+    static func allDigits(_ w: UInt64) -> Bool {
         // High nibbles 3, and low nibbles at most 9 (adding 6 does not reach the high nibble).
         w & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030 && ((w & 0x0F0F_0F0F_0F0F_0F0F) &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0
     }
@@ -95,7 +95,7 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
         return Int(truncatingIfNeeded: v)
     }
 
-    @inline(__always) private static func decimal(_ w: UInt64) -> Int { number(w, base: 10) }
+    @inline(__always) static func decimal(_ w: UInt64) -> Int { number(w, base: 10) }
     @inline(__always) private static func binary(_ w: UInt64) -> Int { number(w, base: 2) }
 
     /// Province codes of GB/T 2260 that an ID may start with.

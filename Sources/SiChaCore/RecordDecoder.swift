@@ -72,7 +72,10 @@ struct RecordDecoder {
         switch IDNumber.parse(field(column), asOf: parameters.asOf) {
         case .success(let id):
             guard let stated else { return (id, StatedIdentity(sex: 0, birth: 0)) }
-            let said = StatedIdentity(sex: Sex.parse(field(stated.sex))?.rawValue ?? 0, birth: CivilDate.parse(field(stated.birth))?.packed ?? 0)
+            // Most birth dates are written `YYYY-MM-DD` and are the ID's: those need no check as dates.
+            let written = field(stated.birth), birth = id.birthDate.packed
+            let said = StatedIdentity(sex: Sex.parse(field(stated.sex))?.rawValue ?? 0,
+                                      birth: CivilDate.dashed(written) == Int(birth) ? birth : CivilDate.parse(written)?.packed ?? 0)
             if let d = Checks.birthMismatch(id, said) {
                 out.findings.append(finding(.idBirthMismatch, id: id, rawID: column, name: name, region: region, school: school, d))
             }

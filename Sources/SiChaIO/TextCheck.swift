@@ -5,8 +5,14 @@ public enum TextCheck {
         var i = 0
         let n = bytes.count
         while i < n {
-            // Eight bytes at a time while they are ASCII without NUL; in the first word that is
-            // not, straight to its first such byte (the lowest flag is exact: a borrow only runs up).
+            // Sixteen, then eight bytes at a time while they are ASCII without NUL; in the first word
+            // that is not, straight to its first such byte (the lowest flag is exact: a borrow only runs up).
+            while i + 16 <= n {
+                let a = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self), b = bytes.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+                if (a | b | ((a &- 0x0101_0101_0101_0101) & ~a) | ((b &- 0x0101_0101_0101_0101) & ~b)) & 0x8080_8080_8080_8080 != 0 { break }
+                i += 16
+            }
+            if i == n { break }
             if i + 8 <= n {
                 let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                 let flags = (w | ((w &- 0x0101_0101_0101_0101) & ~w)) & 0x8080_8080_8080_8080
@@ -20,7 +26,12 @@ public enum TextCheck {
             // bytes, checked in one load when four bytes are left.
             if b &- 0xE1 < 12 {
                 if i + 4 <= n {
-                    if bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self) & 0xC0_C000 == 0x80_8000 { i += 3; continue }
+                    if bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self) & 0xC0_C000 == 0x80_8000 {
+                        i += 3
+                        // Chinese characters come in runs (names): the rest of the run.
+                        while i + 4 <= n, bytes[i] &- 0xE1 < 12, bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self) & 0xC0_C000 == 0x80_8000 { i += 3 }
+                        continue
+                    }
                 } else if i + 3 <= n, bytes[i + 1] & 0xC0 == 0x80, bytes[i + 2] & 0xC0 == 0x80 {
                     i += 3
                     continue

@@ -147,6 +147,19 @@ let fifteen = makeID("530102", "20080901", "041")
         #expect(run.codes(.idBirthMismatch) == ["ID_BIRTH_MISMATCH xueji 2", "ID_BIRTH_MISMATCH xueji 3"])
     }
 
+    /// A birth date written `YYYY-MM-DD` is compared with the ID's digits without being read as a
+    /// date; any other spelling is read as one. Each differing digit group is a mismatch.
+    @Test func birthDatesWrittenAsInTheIDOrOtherwise() throws {
+        let births = ["2014-03-05", " 2014-03-05", "2014-3-5", "20140305", "2014/03/05",      // the ID's: no finding
+                      "2015-03-05", "2014-04-05", "2014-03-06", "2014-03-0x", "2014-02-30", "2014_03_05"]
+        let run = try World(xueji: births.map { W.xuejiRow(child, birth: $0) }).run()
+        #expect(run.codes(.idBirthMismatch) == (7...12).map { "ID_BIRTH_MISMATCH xueji \($0)" })
+        #expect(run.findings.filter { $0.code == .idBirthMismatch }.map(\.detail) == [
+            "birth_date 2015-03-05; ID says 2014-03-05", "birth_date 2014-04-05; ID says 2014-03-05",
+            "birth_date 2014-03-06; ID says 2014-03-05", "birth_date empty or unreadable; ID says 2014-03-05",
+            "birth_date empty or unreadable; ID says 2014-03-05", "birth_date empty or unreadable; ID says 2014-03-05"])
+    }
+
     @Test func invalidIDsTakePartInNoComparison() throws {
         let typo = String(child.dropLast()) + (child.last == "1" ? "2" : "1")
         let run = try World(hukou: [W.hukouRow(typo)], xueji: [W.xuejiRow("", number: "J123456789012345678"),
