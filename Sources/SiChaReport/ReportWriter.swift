@@ -260,18 +260,18 @@ public struct ReportWriter: Sendable {
         let children = run.children
         // The children come in ID order, so ordering them stably by region code gives region, then ID.
         // A region's code is made a string once for each text it comes from, not once a child.
-        var regionNumber: [String: Int32] = [:], numberOfSource: [RegionSource: Int32] = [:]
+        var regionNumber: [String: Int32] = [:], numberOfSource = RegionSourceNumbers()
         var regions: [String] = []
         func number(_ child: InScopeChild) -> Int32 {
-            if let n = numberOfSource[child.regionSource] { return n }
-            let code = run.regionCode(child)
-            let n = regionNumber[code] ?? Int32(regions.count)
-            if n == regions.count {
-                regionNumber[code] = n
-                regions.append(code)
+            numberOfSource.number(of: child.regionSource) {
+                let code = run.regionCode(child)
+                let n = regionNumber[code] ?? Int32(regions.count)
+                if n == regions.count {
+                    regionNumber[code] = n
+                    regions.append(code)
+                }
+                return n
             }
-            numberOfSource[child.regionSource] = n
-            return n
         }
         var chosen: [Int32] = [], region: [Int32] = []
         for i in children.indices where include(children[i]) {
