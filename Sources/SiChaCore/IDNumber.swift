@@ -24,23 +24,26 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// Calls `body` with the 18 ASCII characters of the number, without allocating.
     public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         withStackBytes(18) { out in
-            // Two halves that fit 32 bits, whose divisions by 10 are cheaper than the whole's;
-            // the check character from the digits read as binary on the way.
-            var binary = 0
-            func put(_ value: UInt64, _ range: ClosedRange<Int>) {
-                var v = UInt32(truncatingIfNeeded: value)
-                for i in range.reversed() {
-                    let d = v % 10
-                    out[i] = UInt8(truncatingIfNeeded: d) + 0x30
-                    binary &+= Int(d) << (16 - i)
-                    v /= 10
-                }
-            }
-            put(key % 1_000_000_000, 8...16)
-            put(key / 1_000_000_000, 0...7)
-            out[17] = IDNumber.checkCharacter(binary: binary)
+            // Digits 0–7 and 8–15 as words; the check character from them read as binary (see `validASCII`).
+            let low = key % 1_000_000_000
+            let a = IDNumber.ascii(Int(key / 1_000_000_000)), b = IDNumber.ascii(Int(low / 10)), last = Int(low % 10)
+            UnsafeMutableRawPointer(out.baseAddress!).storeBytes(of: a, as: UInt64.self)
+            UnsafeMutableRawPointer(out.baseAddress! + 8).storeBytes(of: b, as: UInt64.self)
+            out[16] = UInt8(truncatingIfNeeded: last) + 0x30
+            out[17] = IDNumber.checkCharacter(binary: IDNumber.binary(a) << 9 + IDNumber.binary(b) << 1 + last)
             return body(UnsafeBufferPointer(out))
         }
+    }
+
+    /// The eight ASCII digits of `v` (below 10^8) as a word, the first in the lowest byte: halves,
+    /// then quarters, then digits, each split in every lane at once by a multiplication.
+    @inline(__always)
+    static func ascii(_ v: Int) -> UInt64 {
+        let x = UInt64(v / 10000) | UInt64(v % 10000) << 32  // (lanes of 32 bits, below 10^4)
+        let hundreds = (x &* 5243) >> 19 & 0x0000_007F_0000_007F  // x / 100 for x below 43 699
+        let y = hundreds | (x &- hundreds &* 100) << 16  // (lanes of 16 bits, below 100)
+        let tens = (y &* 103) >> 10 & 0x000F_000F_000F_000F  // y / 10 for y below 179
+        return (tens | (y &- tens &* 10) << 8) | 0x3030_3030_3030_3030
     }
 
     /// The ISO 7064 MOD 11-2 check character (ASCII) of 17 digit values (0–9).
@@ -96,7 +99,7 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     @inline(__always) static func decimal(_ w: UInt64) -> Int { number(w, base: 10) }
-    @inline(__always) private static func binary(_ w: UInt64) -> Int { number(w, base: 2) }
+    @inline(__always) static func binary(_ w: UInt64) -> Int { number(w, base: 2) }
 
     /// Province codes of GB/T 2260 that an ID may start with.
     public static func isProvince(_ code: Int) -> Bool {

@@ -94,9 +94,25 @@ final class OutputFile: @unchecked Sendable {
     @inline(__always)
     private func put(_ bytes: UnsafeRawBufferPointer) {
         guard let from = bytes.baseAddress else { return }
-        reserve(bytes.count)
-        (pending + used).update(from: from.assumingMemoryBound(to: UInt8.self), count: bytes.count)
-        used += bytes.count
+        let n = bytes.count
+        reserve(n)
+        // Most fields are short: copied as two words that may overlap, not by a call to memcpy.
+        let to = UnsafeMutableRawPointer(pending + used)
+        switch n {
+        case 8...16:
+            to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
+        case 4..<8:
+            to.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
+        case 1..<4:
+            to.storeBytes(of: bytes[0], as: UInt8.self)
+            to.storeBytes(of: bytes[n / 2], toByteOffset: n / 2, as: UInt8.self)
+            to.storeBytes(of: bytes[n - 1], toByteOffset: n - 1, as: UInt8.self)
+        default:
+            to.copyMemory(from: from, byteCount: n)
+        }
+        used += n
     }
 
     /// Whether the next field starts a row (no separator before it).

@@ -98,6 +98,7 @@ func makeID(_ region: String = "530102", _ birth: String, _ sequence: String) ->
             switch parse(text, asOf: asOf) {
             case .success(let id):
                 #expect(expected && id.key == UInt64(number), "\(text)")
+                #expect(id.description == text.uppercased())
                 valid += 1
             case .failure:
                 #expect(!expected, "\(text)")
