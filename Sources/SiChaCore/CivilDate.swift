@@ -1,3 +1,5 @@
+import SiChaIO
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,6 +32,22 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         if month == 2 { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28 }
         // 31 days in the odd months up to July and the even ones from August.
         return 30 + (month ^ month >> 3) & 1
+    }
+
+    /// Calls `body` with the 10 ASCII characters of `YYYY-MM-DD`, without allocating.
+    @inlinable
+    public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withStackBytes(10) { out in
+            writeASCII(to: UnsafeMutableRawPointer(out.baseAddress!))
+            return body(UnsafeBufferPointer(out))
+        }
+    }
+
+    /// Writes the 10 ASCII characters of `YYYY-MM-DD` at `out`.
+    public func writeASCII(to out: UnsafeMutableRawPointer) {
+        let digits = IDNumber.ascii(Int(packed))  // (the year's first digit in the lowest byte)
+        out.storeBytes(of: digits & 0xFFFF_FFFF | 0x2D << 32 | (digits >> 32 & 0xFFFF) << 40 | 0x2D << 56, as: UInt64.self)
+        out.storeBytes(of: UInt16(truncatingIfNeeded: digits >> 48), toByteOffset: 8, as: UInt16.self)
     }
 
     /// `YYYY-MM-DD`.

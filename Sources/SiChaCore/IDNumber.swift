@@ -22,17 +22,23 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
     public var description: String { withASCII { String(decoding: $0, as: UTF8.self) } }
 
     /// Calls `body` with the 18 ASCII characters of the number, without allocating.
+    @inlinable
     public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         withStackBytes(18) { out in
-            // Digits 0–7 and 8–15 as words; the check character from them read as binary (see `validASCII`).
-            let low = key % 1_000_000_000
-            let a = IDNumber.ascii(Int(key / 1_000_000_000)), b = IDNumber.ascii(Int(low / 10)), last = Int(low % 10)
-            UnsafeMutableRawPointer(out.baseAddress!).storeBytes(of: a, as: UInt64.self)
-            UnsafeMutableRawPointer(out.baseAddress! + 8).storeBytes(of: b, as: UInt64.self)
-            out[16] = UInt8(truncatingIfNeeded: last) + 0x30
-            out[17] = IDNumber.checkCharacter(binary: IDNumber.binary(a) << 9 + IDNumber.binary(b) << 1 + last)
+            writeASCII(to: UnsafeMutableRawPointer(out.baseAddress!))
             return body(UnsafeBufferPointer(out))
         }
+    }
+
+    /// Writes the 18 ASCII characters of the number at `out`.
+    public func writeASCII(to out: UnsafeMutableRawPointer) {
+        // Digits 0–7 and 8–15 as words; the check character from them read as binary (see `validASCII`).
+        let low = key % 1_000_000_000
+        let a = IDNumber.ascii(Int(key / 1_000_000_000)), b = IDNumber.ascii(Int(low / 10)), last = Int(low % 10)
+        out.storeBytes(of: a, as: UInt64.self)
+        out.storeBytes(of: b, toByteOffset: 8, as: UInt64.self)
+        out.storeBytes(of: UInt8(truncatingIfNeeded: last) + 0x30, toByteOffset: 16, as: UInt8.self)
+        out.storeBytes(of: IDNumber.checkCharacter(binary: IDNumber.binary(a) << 9 + IDNumber.binary(b) << 1 + last), toByteOffset: 17, as: UInt8.self)
     }
 
     /// The eight ASCII digits of `v` (below 10^8) as a word, the first in the lowest byte: halves,

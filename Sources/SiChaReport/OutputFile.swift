@@ -93,11 +93,17 @@ final class OutputFile: @unchecked Sendable {
 
     @inline(__always)
     private func put(_ bytes: UnsafeRawBufferPointer) {
+        reserve(bytes.count)
+        OutputFile.copy(bytes, to: pending + used)
+        used += bytes.count
+    }
+
+    /// Copies `bytes` to `to`. Most fields are short: copied as two words that may overlap, not by
+    /// a call to memcpy.
+    @inline(__always)
+    fileprivate static func copy(_ bytes: UnsafeRawBufferPointer, to: UnsafeMutablePointer<UInt8>) {
         guard let from = bytes.baseAddress else { return }
-        let n = bytes.count
-        reserve(n)
-        // Most fields are short: copied as two words that may overlap, not by a call to memcpy.
-        let to = UnsafeMutableRawPointer(pending + used)
+        let n = bytes.count, to = UnsafeMutableRawPointer(to)
         switch n {
         case 8...16:
             to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
@@ -112,7 +118,86 @@ final class OutputFile: @unchecked Sendable {
         default:
             to.copyMemory(from: from, byteCount: n)
         }
-        used += n
+    }
+
+    /// One row of at most `atMost` bytes, its line end included, written by `body` through a cursor
+    /// straight into the bytes pending: room is made once, not field by field (a ledger writes
+    /// millions of rows).
+    @inline(__always)
+    func row(atMost bytes: Int, _ body: (inout Cursor) -> Void) {
+        reserve(bytes)
+        var cursor = Cursor(at: pending + used)
+        body(&cursor)
+        cursor.at.pointee = 0x0A
+        used = pending.distance(to: cursor.at) + 1
+        if used >= 1 << 20 { flushPending() }
+    }
+
+    /// Where the next field of a row goes (see `row(atMost:_:)`).
+    struct Cursor {
+        fileprivate var at: UnsafeMutablePointer<UInt8>
+        private var first = true
+
+        fileprivate init(at: UnsafeMutablePointer<UInt8>, first: Bool = true) { (self.at, self.first) = (at, first) }
+
+        @inline(__always)
+        private mutating func separate() {
+            if !first { at.pointee = 0x2C; at += 1 }
+            first = false
+        }
+
+        /// A field whose bytes need no quoting (digits, codes, a text already in CSV form), at most its length.
+        @inline(__always)
+        mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+            separate()
+            OutputFile.copy(bytes, to: at)
+            at += bytes.count
+        }
+
+        /// A field of text as `field(bytes:)` writes it: at most twice its length and 2.
+        @inline(__always)
+        mutating func text(_ utf8: UnsafeRawBufferPointer) {
+            guard OutputFile.needsQuotes(utf8) else { return raw(utf8) }
+            separate()
+            at.pointee = 0x22
+            at += 1
+            for byte in utf8 {
+                if byte == 0x22 { at.pointee = 0x22; at += 1 }
+                at.pointee = byte
+                at += 1
+            }
+            at.pointee = 0x22
+            at += 1
+        }
+
+        /// A number, or an empty field for nil: at most 20 bytes.
+        @inline(__always)
+        mutating func number(_ number: Int?) {
+            separate()
+            guard let number else { return }
+            // Ages, grades and scores: one or two digits.
+            if number >= 0 && number < 100 {
+                if number >= 10 { at.pointee = UInt8(truncatingIfNeeded: number / 10) + 0x30; at += 1 }
+                at.pointee = UInt8(truncatingIfNeeded: number % 10) + 0x30
+                at += 1
+                return
+            }
+            if number < 0 { at.pointee = 0x2D; at += 1 }
+            var n = number.magnitude, digits = 0
+            repeat { digits += 1; n /= 10 } while n > 0
+            n = number.magnitude
+            for i in stride(from: digits - 1, through: 0, by: -1) {
+                at[i] = UInt8(truncatingIfNeeded: n % 10) + 0x30
+                n /= 10
+            }
+            at += digits
+        }
+    }
+
+    /// Whether a field must be quoted: it holds a comma, quote or line break.
+    @inline(__always)
+    static func needsQuotes(_ utf8: UnsafeRawBufferPointer) -> Bool {
+        utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D })
     }
 
     /// Whether the next field starts a row (no separator before it).
@@ -131,18 +216,16 @@ final class OutputFile: @unchecked Sendable {
     }
 
     /// The next field of the current row, from UTF-8 bytes.
-    func field(bytes utf8: UnsafeRawBufferPointer) {
-        separate()
-        if utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-            put(0x22)
-            for byte in utf8 {
-                if byte == 0x22 { put(0x22) }
-                put(byte)
-            }
-            put(0x22)
-        } else {
-            put(utf8)
-        }
+    func field(bytes utf8: UnsafeRawBufferPointer) { write(atMost: 2 * utf8.count + 3) { $0.text(utf8) } }
+
+    /// The next field of the current row, of at most `atMost` bytes, written through a cursor.
+    @inline(__always)
+    private func write(atMost bytes: Int, _ body: (inout Cursor) -> Void) {
+        reserve(bytes)
+        var cursor = Cursor(at: pending + used, first: atRowStart)
+        body(&cursor)
+        used = pending.distance(to: cursor.at)
+        atRowStart = false
     }
 
     /// A field already in its CSV form (see `csv(_:)`).
@@ -164,26 +247,7 @@ final class OutputFile: @unchecked Sendable {
         put(UnsafeRawBufferPointer(ascii))
     }
 
-    func field(_ number: Int) {
-        separate()
-        // Ages, grades and scores: one or two digits.
-        if number >= 0 && number < 100 {
-            if number >= 10 { put(UInt8(number / 10) + 0x30) }
-            put(UInt8(number % 10) + 0x30)
-            return
-        }
-        if number < 0 { put(0x2D) }
-        var n = number.magnitude
-        var digits = 0
-        repeat { digits += 1; n /= 10 } while n > 0
-        reserve(digits)
-        n = number.magnitude
-        for i in stride(from: used + digits - 1, through: used, by: -1) {
-            pending[i] = UInt8(n % 10) + 0x30
-            n /= 10
-        }
-        used += digits
-    }
+    func field(_ number: Int) { write(atMost: 21) { $0.number(number) } }
 
     func endRow() {
         put(0x0A)
