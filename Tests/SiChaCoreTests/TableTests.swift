@@ -5,6 +5,26 @@ import SiChaGenerate
 import Testing
 @testable import SiChaCore
 
+@Suite struct RegionSourceNumbersTests {
+    /// Through the table's growth, every source keeps the number it was first given, and `make`
+    /// is asked once a source; sources that differ in one field only are told apart.
+    @Test func numbersEachSourceOnce() {
+        var table = RegionSourceNumbers()
+        var made = 0
+        let sources = (0..<5000).map { (i: Int) -> RegionSource in
+            let code: UInt64 = 530_102_000_000 + UInt64(i / 14)
+            return RegionSource(fromRegion: i % 2 == 0, file: UInt16(i % 7), packed: TextRef.inline | code)
+        }
+        for round in 0..<2 {
+            for (i, source) in sources.enumerated() {
+                let n = table.number(of: source) { made += 1; return Int32(i) }
+                #expect(n == Int32(i), "round \(round), source \(i)")
+            }
+        }
+        #expect(made == sources.count)
+    }
+}
+
 @Suite struct KeySetTests {
     /// Membership agrees with `Set` through growth, duplicates, and after a summary is made; an
     /// insert after `summarize()` is still found.

@@ -171,6 +171,39 @@ private func validID(_ first17: String) -> String {
 }
 
 @Suite struct LedgerTests {
+    /// A ledger row, its columns as the contract lists them: a name with a comma and a quote is
+    /// quoted, a school code with zeros in front comes back as written, and `--mask-ids` masks the
+    /// ID and nothing else.
+    @Test func ledgerRowsQuoteNamesAndMaskIDs() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sicha-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let a = "530102201403050014", name = #""王,小""明""#
+        let registers: [(Dataset, String)] = [
+            (.hukou, "id,name,sex,birth_date,household_id,region_code,status\n\(a),\(name),1,2014-03-05,H,530102001001,normal\n"),
+            (.xueji, "student_no,id,name,sex,birth_date,school_code,school_region_code,grade,status\n"
+                + "G\(a),\(a),\(name),1,2014-03-05,0053010201,530199000000,5,enrolled\n"),
+        ]
+        var files: [InputFile] = []
+        for (dataset, text) in registers {
+            let path = folder.appendingPathComponent("\(dataset.name).csv").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            files.append(InputFile(dataset: dataset, path: path, index: files.count))
+        }
+        let run = try Verifier(parameters: RunParameters(asOf: asOf, schoolYear: 2024)).run(files)
+        func row(_ options: ReportOptions) throws -> String {
+            let out = folder.appendingPathComponent(UUID().uuidString)
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            try ReportWriter(options: options).write(run, to: out.path)
+            let rows = try String(contentsOf: out.appendingPathComponent("ledger_in_scope.csv"), encoding: .utf8).split(separator: "\n")
+            #expect(rows.count == 2)
+            return String(rows.last!)
+        }
+        let plain = try row(ReportOptions()), masked = try row(ReportOptions(maskIDs: true))
+        #expect(plain.hasPrefix("\(a),\(name),M,2014-03-05,10,530102001001,0053010201,5,"), "\(plain)")
+        #expect(masked == "530102********0014" + plain.dropFirst(18))
+    }
+
     /// A child's region is the household's, or for a child known only from a roster the region of
     /// the school; the same digits as a household region and as a school code are two regions.
     @Test func regionsOfHouseholdsAndOfSchoolsAreKeptApart() throws {
