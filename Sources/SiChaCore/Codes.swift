@@ -5,7 +5,11 @@ public enum HukouStatus: UInt8, Sendable {
     public var name: String { ["normal", "moved_out", "deceased", "cancelled"][Int(rawValue)] }
 
     static func parse(_ f: UnsafeRawBufferPointer) -> HukouStatus? {
-        Codebook.lookup(f, names).map { HukouStatus(rawValue: UInt8($0))! }
+        // Most records are `normal`, written so: compared as two words first.
+        if f.count == 6, f.loadUnaligned(as: UInt32.self) == 0x6D72_6F6E, f.loadUnaligned(fromByteOffset: 4, as: UInt16.self) == 0x6C61 {
+            return .normal
+        }
+        return Codebook.lookup(f, names).map { HukouStatus(rawValue: UInt8($0))! }
     }
 
     private static let names: [(StaticString, StaticString)] =
@@ -24,7 +28,9 @@ public enum XuejiStatus: UInt8, Sendable {
     public var isActive: Bool { self == .enrolled || self == .suspended || self == .homeEducation }
 
     static func parse(_ f: UnsafeRawBufferPointer) -> XuejiStatus? {
-        Codebook.lookup(f, names).map { XuejiStatus(rawValue: UInt8($0))! }
+        // Most students are `enrolled`, written so: compared as one word first.
+        if f.count == 8, f.loadUnaligned(as: UInt64.self) == 0x6465_6C6C_6F72_6E65 { return .enrolled }
+        return Codebook.lookup(f, names).map { XuejiStatus(rawValue: UInt8($0))! }
     }
 
     private static let names: [(StaticString, StaticString)] =
@@ -95,6 +101,8 @@ enum Codebook {
 
     /// A yes/no flag: `1` (or 是, Y, yes, true) is yes; anything else, empty included, is no.
     static func flag(_ field: UnsafeRawBufferPointer) -> Bool {
+        // Most flags are written `0` or `1`.
+        if field.count == 1, field[0] &- 0x30 < 2 { return field[0] == 0x31 }
         let f = field.trimmingSpaces()
         if f.isEmpty { return false }
         return f.equalsIgnoringCase("1") || f.equalsIgnoringCase("是") || f.equalsIgnoringCase("y")

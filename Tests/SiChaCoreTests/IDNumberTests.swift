@@ -132,3 +132,18 @@ private func padded(_ n: Int, _ width: Int) -> [UInt8] {
     let digits = Array(String(n).utf8)
     return Array(repeating: UInt8(ascii: "0"), count: max(0, width - digits.count)) + digits
 }
+
+@Suite struct CodebookTests {
+    /// Codes as written most often (read by a shortcut) and in the other spellings the contract
+    /// allows (any case, Chinese, spaces around) read alike; near misses are not codes.
+    @Test func statusesAndFlagsInEverySpelling() {
+        func read<T>(_ text: String, _ parse: (UnsafeRawBufferPointer) -> T) -> T { Array(text.utf8).withUnsafeBytes(parse) }
+        for text in ["normal", "Normal", "NORMAL", " normal ", "正常"] { #expect(read(text, HukouStatus.parse) == .normal, "\(text)") }
+        for text in ["normals", "norma", "normax", "norm al", "", "nor\u{0}al"] { #expect(read(text, HukouStatus.parse) == nil, "\(text)") }
+        #expect(read("moved_out", HukouStatus.parse) == .movedOut)
+        for text in ["enrolled", "Enrolled", "\u{3000}enrolled", "在读"] { #expect(read(text, XuejiStatus.parse) == .enrolled, "\(text)") }
+        for text in ["enrolle", "enrolled_", "enroled"] { #expect(read(text, XuejiStatus.parse) == nil, "\(text)") }
+        for text in ["1", " 1", "y", "Y", "yes", "TRUE", "是"] { #expect(read(text, Codebook.flag), "\(text)") }
+        for text in ["0", "", " ", "2", "/", "no", "否"] { #expect(!read(text, Codebook.flag), "\(text)") }
+    }
+}
