@@ -284,6 +284,18 @@ public struct KeyLines: Sendable {
     /// in LEB128 and its bytes); returns where they start.
     static func keep(name: UnsafeRawBufferPointer, region: UnsafeRawBufferPointer, in texts: inout [UInt8]) -> Int {
         let start = texts.count
+        // Mostly both are shorter than 16 bytes: put together on the stack, a word or two at a time.
+        if name.count < 16 && region.count < 16 {
+            withStackBytes(32) { out in
+                let to = UnsafeMutableRawPointer(out.baseAddress!)
+                to.storeBytes(of: UInt8(name.count), as: UInt8.self)
+                copyBytes(name, to: to + 1)
+                to.storeBytes(of: UInt8(region.count), toByteOffset: 1 + name.count, as: UInt8.self)
+                copyBytes(region, to: to + 2 + name.count)
+                texts.append(contentsOf: UnsafeBufferPointer(rebasing: out[0 ..< 2 + name.count + region.count]))
+            }
+            return start
+        }
         texts.append(count: size(name.count) + name.count + size(region.count) + region.count) { out in
             var at = 0
             func put(_ field: UnsafeRawBufferPointer) {

@@ -94,30 +94,8 @@ final class OutputFile: @unchecked Sendable {
     @inline(__always)
     private func put(_ bytes: UnsafeRawBufferPointer) {
         reserve(bytes.count)
-        OutputFile.copy(bytes, to: pending + used)
+        copyBytes(bytes, to: pending + used)
         used += bytes.count
-    }
-
-    /// Copies `bytes` to `to`. Most fields are short: copied as two words that may overlap, not by
-    /// a call to memcpy.
-    @inline(__always)
-    fileprivate static func copy(_ bytes: UnsafeRawBufferPointer, to: UnsafeMutablePointer<UInt8>) {
-        guard let from = bytes.baseAddress else { return }
-        let n = bytes.count, to = UnsafeMutableRawPointer(to)
-        switch n {
-        case 8...16:
-            to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
-            to.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
-        case 4..<8:
-            to.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
-            to.storeBytes(of: from.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
-        case 1..<4:
-            to.storeBytes(of: bytes[0], as: UInt8.self)
-            to.storeBytes(of: bytes[n / 2], toByteOffset: n / 2, as: UInt8.self)
-            to.storeBytes(of: bytes[n - 1], toByteOffset: n - 1, as: UInt8.self)
-        default:
-            to.copyMemory(from: from, byteCount: n)
-        }
     }
 
     /// One row of at most `atMost` bytes, its line end included, written by `body` through a cursor
@@ -150,7 +128,7 @@ final class OutputFile: @unchecked Sendable {
         @inline(__always)
         mutating func raw(_ bytes: UnsafeRawBufferPointer) {
             separate()
-            OutputFile.copy(bytes, to: at)
+            copyBytes(bytes, to: at)
             at += bytes.count
         }
 
