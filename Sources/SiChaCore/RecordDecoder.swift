@@ -47,7 +47,9 @@ struct RecordDecoder {
     }
 
     /// The first required column (other than sex, birth date and `except`) whose value is empty.
-    private func missingRequired(except: Int? = nil) -> String? {
+    /// (Mutating, as `identify` is, though neither changes the decoder: called from a mutating
+    /// method, a non-mutating one is given a copy of the whole decoder, 216 bytes, on every row.)
+    private mutating func missingRequired(except: Int? = nil) -> String? {
         for (column, position) in mustHaveValue where column != except {
             let value = csv.field(position)
             // Most values start with a byte that is neither a space, a tab nor the start of U+3000.
@@ -67,7 +69,7 @@ struct RecordDecoder {
 
     /// Parses the ID. An invalid one becomes an ID_INVALID finding; a valid one is checked against
     /// the record's own sex and birth date when `stated` columns are given. Nil when not valid.
-    private func identify(_ column: Int, name: Int, region: Int?, school: Int?, stated: (sex: Int, birth: Int)?,
+    private mutating func identify(_ column: Int, name: Int, region: Int?, school: Int?, stated: (sex: Int, birth: Int)?,
                           into out: inout FileExtract) -> (IDNumber, StatedIdentity)? {
         switch IDNumber.parse(field(column), asOf: parameters.asOf) {
         case .success(let id):
@@ -175,7 +177,7 @@ struct RecordDecoder {
         return nil
     }
 
-    private func decodeRoster(into out: inout FileExtract) -> String? {
+    private mutating func decodeRoster(into out: inout FileExtract) -> String? {
         typealias C = RosterColumn
         if let missing = missingRequired() { return missing }
         guard let grade = Codebook.grade(field(C.grade.rawValue)) else { return "unreadable grade" }
@@ -194,7 +196,7 @@ struct RecordDecoder {
         return nil
     }
 
-    private func decodePoverty(into out: inout FileExtract) -> String? {
+    private mutating func decodePoverty(into out: inout FileExtract) -> String? {
         typealias C = PovertyColumn
         if let missing = missingRequired() { return missing }
         guard let category = PovertyCategory.parse(field(C.category.rawValue)) else { return "unreadable category" }
