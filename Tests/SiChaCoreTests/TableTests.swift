@@ -331,3 +331,20 @@ import Testing
         #expect(held.map(\.value) == Array((1...10).reversed()) && held.count == 10)
     }
 }
+
+@Suite struct TextRefTests {
+    /// Codes of 1 to 17 digits are held in the reference, their zeros in front kept; anything else
+    /// (a longer code, any other character at any place, nothing) is not.
+    @Test func digitsHeldInTheReference() {
+        var random = SeededRandom(seed: 5)
+        for _ in 0..<20_000 {
+            var text = (0..<Int.random(in: 0...20, using: &random)).map { _ in UInt8.random(in: 0x30...0x39, using: &random) }
+            if !text.isEmpty && Bool.random(using: &random) {
+                text[Int.random(in: 0..<text.count, using: &random)] = [0x2F, 0x3A, 0x20, 0x41, 0xE4, 0x00].randomElement(using: &random)!
+            }
+            let expected = (1...17).contains(text.count) && text.allSatisfy { (0x30...0x39).contains($0) }
+                ? text.reduce(UInt64(0)) { $0 * 10 + UInt64($1 - 0x30) } | UInt64(text.count) << 57 : nil
+            #expect(text.withUnsafeBytes { TextRef.digits($0) } == expected, "\(String(decoding: text, as: UTF8.self))")
+        }
+    }
+}
