@@ -28,6 +28,17 @@ private func corpusRun(threads: Int = 1) throws -> Verification {
     return try Verifier(parameters: RunParameters(asOf: asOf, schoolYear: 2024), threads: threads).run(files)
 }
 
+/// The registers given as texts, written to `folder` and verified.
+private func verify(_ registers: [(Dataset, String)], in folder: URL) throws -> Verification {
+    var files: [InputFile] = []
+    for (dataset, text) in registers {
+        let path = folder.appendingPathComponent("\(dataset.name).csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        files.append(InputFile(dataset: dataset, path: path, index: files.count))
+    }
+    return try Verifier(parameters: RunParameters(asOf: asOf, schoolYear: 2024)).run(files)
+}
+
 /// Whether `text` parses as XML (the page is written XHTML-clean): no parse error, and every
 /// element that starts also ends.
 private func isWellFormed(_ text: String) -> Bool {
@@ -184,13 +195,7 @@ private func validID(_ first17: String) -> String {
             (.xueji, "student_no,id,name,sex,birth_date,school_code,school_region_code,grade,status\n"
                 + "G\(a),\(a),\(name),1,2014-03-05,0053010201,530199000000,5,enrolled\n"),
         ]
-        var files: [InputFile] = []
-        for (dataset, text) in registers {
-            let path = folder.appendingPathComponent("\(dataset.name).csv").path
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            files.append(InputFile(dataset: dataset, path: path, index: files.count))
-        }
-        let run = try Verifier(parameters: RunParameters(asOf: asOf, schoolYear: 2024)).run(files)
+        let run = try verify(registers, in: folder)
         func row(_ options: ReportOptions) throws -> String {
             let out = folder.appendingPathComponent(UUID().uuidString)
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -218,13 +223,7 @@ private func validID(_ first17: String) -> String {
                 + "G\(c),\(c),丙,1,2014-03-05,\(code),530199000000,5,enrolled\n"),
             (.roster, "id,name,school_code,grade,days_expected,days_absent\n\(b),乙,\(code),5,60,0\n"),
         ]
-        var files: [InputFile] = []
-        for (dataset, text) in registers {
-            let path = folder.appendingPathComponent("\(dataset.name).csv").path
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            files.append(InputFile(dataset: dataset, path: path, index: files.count))
-        }
-        let run = try Verifier(parameters: RunParameters(asOf: asOf, schoolYear: 2024)).run(files)
+        let run = try verify(registers, in: folder)
         try ReportWriter(options: ReportOptions()).write(run, to: out.path)
         let rows = try String(contentsOf: out.appendingPathComponent("ledger_in_scope.csv"), encoding: .utf8).split(separator: "\n")
         func region(_ id: String) -> String? { rows.first { $0.hasPrefix(id) }.map { String($0.split(separator: ",")[5]) } }
