@@ -98,7 +98,7 @@ final class OutputFile: @unchecked Sendable {
         used += bytes.count
     }
 
-    /// One row of at most `atMost` bytes, its line end included, written by `body` through a cursor
+    /// One whole row of at most `atMost` bytes, its line end included, written by `body` through a cursor
     /// straight into the bytes pending: room is made once, not field by field (a ledger writes
     /// millions of rows).
     @inline(__always)
@@ -206,13 +206,7 @@ final class OutputFile: @unchecked Sendable {
         atRowStart = false
     }
 
-    /// A field already in its CSV form (see `csv(_:)`).
-    func field(csv: [UInt8]) {
-        separate()
-        csv.withUnsafeBytes { put($0) }
-    }
-
-    /// The CSV form of a field (quoted when it must be), for a text written on many rows.
+    /// The CSV form of a field (quoted when it must be), for a text written on many rows (see `Cursor.raw`).
     static func csv(_ text: String) -> [UInt8] {
         let part = OutputFile()
         part.field(text)

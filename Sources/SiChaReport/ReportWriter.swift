@@ -280,11 +280,12 @@ public struct ReportWriter: Sendable {
         // The texts rows repeat, in their CSV form made once, end to end.
         var forms: [UInt8] = [], form: [Range<Int>] = []
         for text in regions + ChildStatus.allCases.map(\.name) + RiskLevel.allCases.map(\.name) + [Sex.male.code, Sex.female.code, ""] {
-            form.append(forms.count ..< forms.count + OutputFile.csv(text).count)
-            forms += OutputFile.csv(text)
+            let csv = OutputFile.csv(text)
+            form.append(forms.count ..< forms.count + csv.count)
+            forms += csv
         }
-        let (codes, statuses) = (0, regions.count), levels = statuses + ChildStatus.allCases.count
-        let (male, female, none) = (levels + RiskLevel.allCases.count, levels + RiskLevel.allCases.count + 1, levels + RiskLevel.allCases.count + 2)
+        let codes = 0, statuses = regions.count, levels = statuses + ChildStatus.allCases.count
+        let male = levels + RiskLevel.allCases.count, female = male + 1, none = male + 2
         var rank = [Int](repeating: 0, count: regions.count)
         let bytes = regions.map { Array($0.utf8) }
         for (r, n) in bytes.indices.sorted(by: { bytes[$0].lexicographicallyPrecedes(bytes[$1]) }).enumerated() { rank[n] = r }
