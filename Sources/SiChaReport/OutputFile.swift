@@ -194,11 +194,12 @@ final class OutputFile: @unchecked Sendable {
     }
 
     /// The next field of the current row, from UTF-8 bytes.
-    func field(bytes utf8: UnsafeRawBufferPointer) { write(atMost: 2 * utf8.count + 3) { $0.text(utf8) } }
+    func field(bytes utf8: UnsafeRawBufferPointer) { field(atMost: 2 * utf8.count + 3) { $0.text(utf8) } }
 
-    /// The next field of the current row, of at most `atMost` bytes, written through a cursor.
+    /// The next field of the current row, of at most `atMost` bytes (its comma included), written
+    /// through a cursor.
     @inline(__always)
-    private func write(atMost bytes: Int, _ body: (inout Cursor) -> Void) {
+    func field(atMost bytes: Int, _ body: (inout Cursor) -> Void) {
         reserve(bytes)
         var cursor = Cursor(at: pending + used, first: atRowStart)
         body(&cursor)
@@ -213,13 +214,7 @@ final class OutputFile: @unchecked Sendable {
         return Array(UnsafeBufferPointer(start: part.pending, count: part.used))
     }
 
-    /// A field of ASCII bytes that need no quoting (numbers, codes, IDs).
-    func field(ascii: UnsafeBufferPointer<UInt8>) {
-        separate()
-        put(UnsafeRawBufferPointer(ascii))
-    }
-
-    func field(_ number: Int) { write(atMost: 21) { $0.number(number) } }
+    func field(_ number: Int) { field(atMost: 21) { $0.number(number) } }
 
     func endRow() {
         put(0x0A)
@@ -227,10 +222,6 @@ final class OutputFile: @unchecked Sendable {
         if used >= 1 << 20 { flushPending() }
     }
 
-    private func separate() {
-        if !atRowStart { put(0x2C) }
-        atRowStart = false
-    }
 
     private func flushPending() {
         if inMemory { return }

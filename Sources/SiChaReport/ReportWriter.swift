@@ -136,12 +136,6 @@ public struct ReportWriter: Sendable {
 
 
     /// An ID number as a field, masked with `--mask-ids`.
-    func field(_ file: OutputFile, _ id: IDNumber) {
-        if options.maskIDs { return file.field(display(id.description)) }
-        id.withASCII { file.field(ascii: $0) }
-    }
-
-    /// The same through a row's cursor.
     func field(_ row: inout OutputFile.Cursor, _ id: IDNumber) {
         if options.maskIDs {
             var masked = display(id.description)
@@ -150,8 +144,13 @@ public struct ReportWriter: Sendable {
         id.withASCII { row.raw(UnsafeRawBufferPointer($0)) }
     }
 
+    /// The same as the next field of `file` (at most 18 characters, quoted).
+    func field(_ file: OutputFile, _ id: IDNumber) { file.field(atMost: 40) { field(&$0, id) } }
+
     /// A date as a `YYYY-MM-DD` field.
-    func field(_ file: OutputFile, _ date: CivilDate) { date.withASCII { file.field(ascii: $0) } }
+    func field(_ row: inout OutputFile.Cursor, _ date: CivilDate) { date.withASCII { row.raw(UnsafeRawBufferPointer($0)) } }
+
+    func field(_ file: OutputFile, _ date: CivilDate) { file.field(atMost: 11) { field(&$0, date) } }
 
     /// `--mask-ids`: first 6 and last 4 characters with `*` between (all `*` when shorter than 11).
     public func display(_ id: String) -> String {
@@ -314,7 +313,7 @@ public struct ReportWriter: Sendable {
                         field(&row, c.id)
                         row.text(name)
                         row.raw(text(c.id.sex == .male ? male : female))
-                        c.id.birthDate.withASCII { row.raw(UnsafeRawBufferPointer($0)) }
+                        field(&row, c.id.birthDate)
                         row.number(run.parameters.age(c.id))
                         row.raw(code)
                         row.text(school)
