@@ -36,12 +36,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Calls `body` with the 10 ASCII characters of `YYYY-MM-DD`, without allocating.
     @inlinable
-    public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        withStackBytes(10) { out in
-            writeASCII(to: UnsafeMutableRawPointer(out.baseAddress!))
-            return body(UnsafeBufferPointer(out))
-        }
-    }
+    public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { withStackBytes(10, writtenBy: writeASCII, body) }
 
     /// Writes the 10 ASCII characters of `YYYY-MM-DD` at `out`.
     public func writeASCII(to out: UnsafeMutableRawPointer) {

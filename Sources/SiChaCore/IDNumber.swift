@@ -23,12 +23,7 @@ public struct IDNumber: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Calls `body` with the 18 ASCII characters of the number, without allocating.
     @inlinable
-    public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        withStackBytes(18) { out in
-            writeASCII(to: UnsafeMutableRawPointer(out.baseAddress!))
-            return body(UnsafeBufferPointer(out))
-        }
-    }
+    public func withASCII<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { withStackBytes(18, writtenBy: writeASCII, body) }
 
     /// Writes the 18 ASCII characters of the number at `out`.
     public func writeASCII(to out: UnsafeMutableRawPointer) {

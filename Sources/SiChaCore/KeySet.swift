@@ -283,28 +283,25 @@ public struct KeyLines: Sendable {
     /// Appends a record's name and region, as read, to `texts` as they are kept (each as its length
     /// in LEB128 and its bytes); returns where they start.
     static func keep(name: UnsafeRawBufferPointer, region: UnsafeRawBufferPointer, in texts: inout [UInt8]) -> Int {
-        let start = texts.count
-        // Mostly both are shorter than 16 bytes: put together on the stack, a word or two at a time.
-        if name.count < 16 && region.count < 16 {
-            withStackBytes(32) { out in
-                let to = UnsafeMutableRawPointer(out.baseAddress!)
-                to.storeBytes(of: UInt8(name.count), as: UInt8.self)
-                copyBytes(name, to: to + 1)
-                to.storeBytes(of: UInt8(region.count), toByteOffset: 1 + name.count, as: UInt8.self)
-                copyBytes(region, to: to + 2 + name.count)
-                texts.append(contentsOf: UnsafeBufferPointer(rebasing: out[0 ..< 2 + name.count + region.count]))
-            }
-            return start
-        }
-        texts.append(count: size(name.count) + name.count + size(region.count) + region.count) { out in
+        let start = texts.count, count = size(name.count) + name.count + size(region.count) + region.count
+        func write(_ out: UnsafeMutableBufferPointer<UInt8>) {
             var at = 0
             func put(_ field: UnsafeRawBufferPointer) {
                 KeyLines.put(field.count, out, &at)
-                UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[at ..< at + field.count])).copyMemory(from: field)
+                copyBytes(field, to: UnsafeMutableRawPointer(out.baseAddress! + at))
                 at += field.count
             }
             put(name)
             put(region)
+        }
+        // Mostly both fit on the stack (a word or two each), and are appended from there in one go.
+        if count <= 32 {
+            withStackBytes(count) { out in
+                write(out)
+                texts.append(contentsOf: UnsafeBufferPointer(out))
+            }
+        } else {
+            texts.append(count: count, write)
         }
         return start
     }

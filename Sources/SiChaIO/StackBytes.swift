@@ -9,6 +9,16 @@ public func withStackBytes<R>(_ count: Int, _ body: (UnsafeMutableBufferPointer<
     }
 }
 
+/// Calls `body` with the `count` bytes (at most 32) that `write` puts on the stack.
+@inlinable @inline(__always)
+public func withStackBytes<R>(_ count: Int, writtenBy write: (UnsafeMutableRawPointer) -> Void,
+                              _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    withStackBytes(count) { out in
+        write(UnsafeMutableRawPointer(out.baseAddress!))
+        return body(UnsafeBufferPointer(out))
+    }
+}
+
 /// Copies `bytes` to `to`. Most fields are short: those of up to 16 bytes are copied as two words
 /// that may overlap, not by a call to memcpy.
 @inlinable @inline(__always)
