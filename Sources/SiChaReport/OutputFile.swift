@@ -98,17 +98,13 @@ final class OutputFile: @unchecked Sendable {
         used += bytes.count
     }
 
-    /// One whole row of at most `atMost` bytes, its line end included, written by `body` through a cursor
-    /// straight into the bytes pending: room is made once, not field by field (a ledger writes
+    /// The rest of a row, of at most `atMost` bytes, written by `body` through a cursor straight into
+    /// the bytes pending, and its line end: room is made once, not field by field (a ledger writes
     /// millions of rows).
     @inline(__always)
     func row(atMost bytes: Int, _ body: (inout Cursor) -> Void) {
-        reserve(bytes)
-        var cursor = Cursor(at: pending + used)
-        body(&cursor)
-        cursor.at.pointee = 0x0A
-        used = pending.distance(to: cursor.at) + 1
-        if used >= 1 << 20 { flushPending() }
+        field(atMost: bytes + 1, body)
+        endRow()
     }
 
     /// Where the next field of a row goes (see `row(atMost:_:)`).
@@ -116,7 +112,7 @@ final class OutputFile: @unchecked Sendable {
         fileprivate var at: UnsafeMutablePointer<UInt8>
         private var first = true
 
-        fileprivate init(at: UnsafeMutablePointer<UInt8>, first: Bool = true) { (self.at, self.first) = (at, first) }
+        fileprivate init(at: UnsafeMutablePointer<UInt8>, first: Bool) { (self.at, self.first) = (at, first) }
 
         @inline(__always)
         private mutating func separate() {
