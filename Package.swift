@@ -23,7 +23,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SiChaIOTests", dependencies: ["SiChaIO"]),
-        .testTarget(name: "SiChaCoreTests", dependencies: ["SiChaCore", "SiChaIO", "SiChaGenerate"]),
+        .testTarget(name: "SiChaCoreTests", dependencies: ["SiChaCore", "SiChaIO", "SiChaGenerate", "CZstd"]),
         .testTarget(name: "SiChaReportTests", dependencies: ["SiChaReport", "SiChaCore", "SiChaIO"]),
         .testTarget(name: "SiChaEndToEndTests", dependencies: ["sicha"]),
         .testTarget(name: "SiChaGenerateTests", dependencies: ["SiChaGenerate", "SiChaCore", "SiChaIO", "CZstd"]),

@@ -56,10 +56,10 @@ verdict="| persons | sicha (2 threads) faster than DuckDB | sicha memory / DuckD
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 for n in $SIZES; do
     dir=$DATA/$n
-    if ! grep -q "\"persons\": $n," "$dir/manifest.json" 2>/dev/null; then
+    if ! grep -q "\"persons\": $n," "$dir/manifest.json" 2>/dev/null || ! grep -q '"frame_size": 1048576,' "$dir/manifest.json"; then
         echo "generating $n persons in $dir" >&2
         rm -rf "$dir"
-        "$SICHA" generate --persons "$n" --seed 1 --as-of "$AS_OF" --school-year "$SCHOOL_YEAR" --out "$dir" >&2
+        "$SICHA" generate --persons "$n" --seed 1 --as-of "$AS_OF" --school-year "$SCHOOL_YEAR" --frame-size 1MiB --out "$dir" >&2
     fi
     OUT=$DATA/out/$n
     rm -rf "$OUT"; mkdir -p "$OUT"

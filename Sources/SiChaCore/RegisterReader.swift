@@ -141,63 +141,85 @@ func reserve<T>(_ array: inout [T], _ more: Int, _ factor: Double?, basis: Int) 
 /// again: a new buffer for every chunk would cost a page fault every 4 KiB of the input.
 final class ChunkPool: @unchecked Sendable {
     private let size: Int
-    private var free: [UnsafeMutableRawBufferPointer] = []
-    private let lock = DispatchQueue(label: "sicha.chunks")
+    private let free = Pool<UnsafeMutableRawBufferPointer>()
 
     /// A buffer handed from the reading thread to one worker.
     struct Handed: @unchecked Sendable { let bytes: UnsafeMutableRawBufferPointer }
 
     init(size: Int) { self.size = size }
 
-    deinit { for buffer in free { buffer.deallocate() } }
+    deinit { while let buffer = free.take() { buffer.deallocate() } }
 
     /// A buffer of the pool's size, or larger when `count` bytes need more.
     func take(atLeast count: Int) -> UnsafeMutableRawBufferPointer {
-        if count <= size, let buffer = lock.sync(execute: { free.popLast() }) { return buffer }
+        if count <= size, let buffer = free.take() { return buffer }
         return .allocate(byteCount: max(size, count), alignment: 16)
     }
 
     func give(_ buffer: UnsafeMutableRawBufferPointer) {
-        if buffer.count == size { lock.sync { free.append(buffer) } } else { buffer.deallocate() }
+        if buffer.count == size { free.give(buffer) } else { buffer.deallocate() }
     }
 }
 
-/// The extracts of chunks that were appended to their files, emptied and given to the next
-/// chunks: arrays that keep their room cost no new pages (a page fault every 4 KiB).
-final class ExtractPool: @unchecked Sendable {
-    private var free: [FileExtract] = []
-    private let lock = DispatchQueue(label: "sicha.extracts")
+/// What workers are done with, given back and used again rather than made anew (new memory costs
+/// a page fault every 4 KiB): chunk buffers, the extracts of chunks that were appended to their
+/// files, emptied for the next (arrays that keep their room), and the readers of parts.
+final class Pool<Item>: @unchecked Sendable {
+    private var free: [Item] = []
+    private let lock = DispatchQueue(label: "sicha.pool")
 
+    func take() -> Item? { lock.sync { free.popLast() } }
+    func give(_ item: Item) { lock.sync { free.append(item) } }
+}
+
+extension Pool where Item == FileExtract {
+    /// An extract emptied for `file`.
     func take(for file: InputFile) -> FileExtract {
-        guard var extract = lock.sync(execute: { free.popLast() }) else { return FileExtract(file: file) }
+        var extract = take() ?? FileExtract(file: file)
         extract.reuse(for: file)
         return extract
     }
-
-    func give(_ extract: FileExtract) { lock.sync { free.append(extract) } }
 }
 
-/// The extracts of the files being read, each put together from its chunks in order.
+/// A zstd decoder and a CSV reader over it, which read one part of a file after another.
+struct PartReader {
+    let zstd: ZstdSource
+    let csv: CSVReader
+}
+
+/// The extracts of the files being read, each put together from its chunks (or parts) in order.
 struct Assembly {
     var extracts: [FileExtract]
     /// Chunks that came in before the one that is next, by index.
-    var waiting: [[Int: (FileExtract, Double?)]]
+    var waiting: [[Int: (FileExtract, Double?, Bool)]]
     var next: [Int]
     /// Lines before the next chunk of each file.
     var lines: [Int]
+    /// The first chunk of each file that did not end at a record boundary or could not be read:
+    /// the file is read again from there as one stream, and chunks after it are dropped.
+    var rereadFrom: [Int?]
 
     init(files: [InputFile]) {
         extracts = files.map(FileExtract.init)
         waiting = Array(repeating: [:], count: files.count)
         next = Array(repeating: 0, count: files.count)
         lines = Array(repeating: 0, count: files.count)
+        rereadFrom = Array(repeating: nil, count: files.count)
     }
 
-    /// Adds the extract of chunk `index` of file `n`, cut when `share` of the file was read; gives
-    /// the extracts that were appended to `pool`.
-    mutating func add(_ part: FileExtract, file n: Int, index: Int, share: Double?, pool: ExtractPool) {
-        waiting[n][index] = (part, share)
-        while let (ready, share) = waiting[n].removeValue(forKey: next[n]) {
+    /// Adds the extract of chunk `index` of file `n`, cut when `share` of the file was read and
+    /// `whole` unless it did not end at a record boundary; gives the extracts that were appended
+    /// or dropped to `pool`.
+    mutating func add(_ part: FileExtract, file n: Int, index: Int, share: Double?, whole: Bool = true, pool: Pool<FileExtract>) {
+        guard rereadFrom[n] == nil else { pool.give(part); return }
+        waiting[n][index] = (part, share, whole)
+        while let (ready, share, whole) = waiting[n].removeValue(forKey: next[n]) {
+            guard whole else {
+                rereadFrom[n] = next[n]
+                for (dropped, _, _) in waiting[n].values + [(ready, share, whole)] { pool.give(dropped) }
+                waiting[n] = [:]
+                return
+            }
             let before = lines[n]
             lines[n] += ready.lines
             next[n] += 1
@@ -214,17 +236,27 @@ struct Assembly {
 
 /// Reads register files into `FileExtract`s (四查 on each record as it goes).
 ///
-/// One thread decompresses and cuts each file into chunks at line ends; `threads` workers decode
-/// the chunks; the chunks of a file are put back together in order, so the result does not depend
-/// on the thread count. Cutting at a line end is exact only where no quote can hold a line break,
-/// so from the first chunk that holds a quote character (or a line longer than a chunk) the rest
-/// of that file is read by one streaming reader.
+/// A zstd file of many frames is cut into parts of whole frames, found from their headers without
+/// decompressing, and `threads` workers each decompress and decode a part. A part must end at a
+/// record boundary (frames may end anywhere): from the first that does not, the rest of the file
+/// is read again by one streaming reader.
+///
+/// Other files: one thread decompresses and cuts each file into chunks at line ends; `threads`
+/// workers decode the chunks. Cutting at a line end is exact only where no quote can hold a line
+/// break, so from the first chunk that holds a quote character (or a line longer than a chunk)
+/// the rest of that file is read by one streaming reader.
+///
+/// The parts or chunks of a file are put back together in order, so the result does not depend
+/// on the thread count.
 public struct RegisterReader: Sendable {
     public let parameters: RunParameters
     public var gb18030 = false
     public var threads = 1
     /// Bytes of decompressed text per chunk.
     public var chunkSize = 2 << 20
+    /// Compressed bytes of whole zstd frames per part, at least (a part is decoded into one
+    /// extract, held until it is appended: about 1 MiB of text).
+    public var partSize = 1 << 18
 
     public init(parameters: RunParameters, gb18030: Bool = false, threads: Int = 1) {
         self.parameters = parameters
@@ -243,10 +275,29 @@ public struct RegisterReader: Sendable {
         // finds the next waiting (10M: reading hukou about -60 ms, for one chunk more).
         let inFlight = DispatchSemaphore(value: threads + 1)
         let workers = DispatchQueue(label: "sicha.decode", attributes: .concurrent)
-        let pool = ChunkPool(size: chunkSize), extracts = ExtractPool()
+        let pool = ChunkPool(size: chunkSize), extracts = Pool<FileExtract>(), readers = Pool<PartReader>()
         defer { group.wait() }
-        @Sendable func deliver(_ n: Int, _ index: Int, _ part: FileExtract, share: Double? = nil) {
-            assembler.async(group: group) { assembly.update { $0.add(part, file: n, index: index, share: share, pool: extracts) } }
+        @Sendable func deliver(_ n: Int, _ index: Int, _ part: FileExtract, share: Double? = nil, whole: Bool = true) {
+            assembler.async(group: group) { assembly.update { $0.add(part, file: n, index: index, share: share, whole: whole, pool: extracts) } }
+        }
+        // The files read in parts, to read again from a part that did not end at a record boundary
+        // (in file order, so that the first file that cannot be read is the one reported).
+        var framed: [(n: Int, parts: [Range<Int>], layout: Layout)] = []
+        func rereadBroken() throws(FileError) {
+            group.wait()
+            for (n, parts, layout) in framed {
+                guard let from = assembly.value.rereadFrom[n] else { continue }
+                var out = FileExtract(file: layout.file)
+                do throws(InputError) {
+                    _ = try readPart(parts[from].lowerBound..<parts[parts.count - 1].upperBound, first: from == 0, layout, selection, into: &out, readers)
+                } catch {
+                    throw FileError(path: layout.file.path, error: error)
+                }
+                assembly.update {
+                    $0.rereadFrom[n] = nil
+                    $0.add(out, file: n, index: from, share: nil, pool: extracts)
+                }
+            }
         }
         for (n, file) in files.enumerated() {
             do throws(InputError) {
@@ -258,6 +309,21 @@ public struct RegisterReader: Sendable {
                     var out = FileExtract(file: file)
                     try consume(csv, layout, selection, into: &out, share: { raw.share })
                     deliver(n, 0, out)
+                    continue
+                }
+                if let parts = frameParts(file) {
+                    framed.append((n, parts, layout))
+                    ReadProgress.shared.add(bytes: -raw.bytesRead)  // (read again by the parts)
+                    for (index, range) in parts.enumerated() {
+                        inFlight.wait()
+                        workers.async(group: group) {
+                            var out = extracts.take(for: file)
+                            let last = index == parts.count - 1
+                            let whole = (try? readPart(range, first: index == 0, layout, selection, into: &out, readers)).map { $0 || last } ?? false
+                            deliver(n, index, out, share: Double(range.upperBound) / Double(parts[parts.count - 1].upperBound), whole: whole)
+                            inFlight.signal()
+                        }
+                    }
                     continue
                 }
                 let remainder = csv.remainder
@@ -302,11 +368,47 @@ public struct RegisterReader: Sendable {
                     }
                 }
             } catch {
+                try rereadBroken()
                 throw FileError(path: file.path, error: error)
             }
         }
-        group.wait()
+        try rereadBroken()
         return assembly.value.extracts
+    }
+
+    /// The byte ranges of whole zstd frames, `partSize` or more each, in which `file` is read in
+    /// parallel; nil when it is read as one stream (not zstd, converted from GB18030, or not
+    /// made of at least two parts).
+    func frameParts(_ file: InputFile) -> [Range<Int>]? {
+        guard !gb18030, file.path.hasSuffix(".zst"), let boundaries = zstdFrameBoundaries(path: file.path) else { return nil }
+        var parts: [Range<Int>] = []
+        for b in boundaries.dropFirst() {
+            let start = parts.last?.upperBound ?? 0
+            if b - start >= partSize || b == boundaries.last { parts.append(start..<b) }
+        }
+        return parts.count > 1 ? parts : nil
+    }
+
+    /// Reads the records of the frames in `range` of a zstd file into `out`, after the header
+    /// when the range is `first` in the file. Returns whether they ended at a record boundary.
+    func readPart(_ range: Range<Int>, first: Bool, _ layout: Layout, _ selection: HukouSelection,
+                  into out: inout FileExtract, _ readers: Pool<PartReader> = Pool()) throws(InputError) -> Bool {
+        let bytes = try FileSource(path: layout.file.path, range: range)
+        let reader: PartReader
+        if let used = readers.take() {
+            reader = used
+            reader.zstd.restart(reading: bytes)
+            reader.csv.restart(afterStart: !first)
+        } else {
+            let zstd = try ZstdSource(bytes)
+            reader = PartReader(zstd: zstd, csv: CSVReader(source: zstd, afterStart: !first))
+        }
+        defer { readers.give(reader) }
+        let csv = reader.csv
+        if first { _ = try csv.next() }
+        try consume(csv, layout, selection, into: &out)
+        out.lines = csv.remainder.line - 1
+        return csv.endsAtRecordBoundary
     }
 
     /// Fills `buffer` from the source after its first `used` bytes.

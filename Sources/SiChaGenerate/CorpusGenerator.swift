@@ -20,13 +20,15 @@ public struct GeneratorOptions: Sendable {
     public var schoolYear: Int
     /// Two-digit province code (GB/T 2260): division codes and most IDs start with it.
     public var province: Int
-    /// Uncompressed bytes per zstd frame (frames end at a record's end).
+    /// Uncompressed bytes per zstd frame (frames end at a record's end). Each frame can be read by
+    /// a thread of its own; larger ones hold more in memory while they are read, and compress
+    /// little better (1 MiB frames take about 0.4% more room than 8 MiB ones).
     public var frameSize: Int
     /// Several files per dataset in the formats of contract section 1, instead of one zstd file each.
     public var variants: Bool
 
     public init(persons: Int, seed: UInt64, directory: String, asOf: CivilDate, schoolYear: Int,
-                province: Int = 53, frameSize: Int = 8 << 20, variants: Bool = false) {
+                province: Int = 53, frameSize: Int = 1 << 20, variants: Bool = false) {
         self.persons = persons
         self.seed = seed
         self.directory = directory

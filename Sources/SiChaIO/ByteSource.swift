@@ -33,9 +33,13 @@ public final class FileSource: ByteSource {
     public let size: Int?
     /// The part of the file read so far (0 to 1), when it is a regular file.
     public var share: Double? { size.map { Double(bytesRead) / Double(max(1, $0)) } }
-    private var bytesRead = 0
+    /// Bytes read so far.
+    public private(set) var bytesRead = 0
+    /// Bytes left to read, when only a part of the file is read.
+    private var remaining = Int.max
 
-    public init(path: String) throws(InputError) {
+    /// Reads the file at `path`, or only its bytes in `range` (of a regular file).
+    public init(path: String, range: Range<Int>? = nil) throws(InputError) {
         if path == "-" {
             fd = 0; ownsDescriptor = false; size = nil
             return
@@ -53,16 +57,23 @@ public final class FileSource: ByteSource {
         }
         fd = opened; ownsDescriptor = true
         size = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+        if let range {
+            guard lseek(fd, off_t(range.lowerBound), SEEK_SET) >= 0 else {
+                throw InputError("cannot read: \(String(cString: strerror(errno)))")
+            }
+            remaining = range.count
+        }
     }
 
     deinit { if ownsDescriptor { close(fd) } }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
         while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            let n = Glibc.read(fd, buffer.baseAddress, min(buffer.count, remaining))
             if n > 0 {
                 ReadProgress.shared.add(bytes: n)
                 bytesRead += n
+                remaining -= n
             }
             if n >= 0 { return n }
             if errno == EINTR { continue }

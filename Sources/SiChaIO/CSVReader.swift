@@ -42,6 +42,9 @@ public final class CSVReader {
     /// Set after a too-long record or an unclosed quote: skip to the line after `resumeLine - 1`.
     @exclusivity(unchecked) private var skipping = false
     @exclusivity(unchecked) private var resumeLine = 0
+    /// The last byte read from the source, and whether a quote was still open at its end.
+    @exclusivity(unchecked) private var lastByte: UInt8 = 0x0A
+    @exclusivity(unchecked) private var quoteLeftOpen = false
     /// Records returned since the last report to `ReadProgress.shared`.
     @exclusivity(unchecked) private var uncountedRows = 0
 
@@ -68,14 +71,20 @@ public final class CSVReader {
     /// A reader that takes a stream over `afterStart` skips no byte-order mark.
     public init(source: ByteSource, readSize: Int = 1 << 20, firstLine: Int = 1, afterStart: Bool = false) {
         self.source = source
-        nextLine = firstLine
-        atStreamStart = !afterStart
         self.readSize = max(1, readSize)
         capacity = CSVReader.maxRecordBytes + self.readSize + 4
         buffer = .allocate(capacity: capacity)
         ownsBuffer = true
         scratch = .allocate(capacity: CSVReader.maxRecordBytes + 4)
         fieldStorage = .allocate(capacity: fieldCapacity)
+        restart(firstLine: firstLine, afterStart: afterStart)
+    }
+
+    /// Reads the source from where it now is as a new stream, keeping the buffers: for a source
+    /// that was restarted on other bytes.
+    public func restart(firstLine: Int = 1, afterStart: Bool) {
+        (start, end, eof, atStreamStart, nextLine) = (0, 0, false, !afterStart, firstLine)
+        (skipping, quoteFree, lastByte, quoteLeftOpen) = (false, -1, 0x0A, false)
     }
 
     /// Reads records from bytes already in memory that start at a record boundary on `firstLine`
@@ -99,6 +108,11 @@ public final class CSVReader {
     public var remainder: (bytes: UnsafeRawBufferPointer, line: Int) {
         (UnsafeRawBufferPointer(start: buffer + start, count: end - start), nextLine)
     }
+
+    /// Once `next()` has returned false: whether the input ended where a record ends, after a line
+    /// feed outside quotes with no line being skipped, so that a stream cut there can be read on
+    /// from the cut by a reader of its own.
+    public var endsAtRecordBoundary: Bool { eof && start == end && !skipping && !quoteLeftOpen && lastByte == 0x0A }
 
     deinit {
         if uncountedRows > 0 { ReadProgress.shared.add(rows: uncountedRows) }
@@ -139,6 +153,7 @@ public final class CSVReader {
                 uncountedRows += 1
                 return true
             case .unclosedQuote:
+                quoteLeftOpen = true
                 return reject(.unclosedQuote, length: end - start)
             case .endOfInput:
                 return false
@@ -182,7 +197,7 @@ public final class CSVReader {
             start = 0; end = live
         }
         let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: min(readSize, capacity - end)))
-        if n == 0 { eof = true }
+        if n == 0 { eof = true } else { lastByte = buffer[end + n - 1] }
         end += n
         quoteFree = -1
         if atStreamStart {

@@ -21,7 +21,7 @@ extension Sicha {
         @Option(help: "Two-digit province code that division codes and IDs start with.")
         var province = 53
         @Option(name: .customLong("frame-size"), help: "Uncompressed bytes per zstd frame: a number, or with KiB or MiB.")
-        var frameSize = "8MiB"
+        var frameSize = "1MiB"
         @Flag(help: "Several files per dataset in the formats of the contract (Chinese headers, BOM, CRLF, plain and zstd...).")
         var variants = false
 
@@ -35,7 +35,7 @@ extension Sicha {
             }
             if !IDNumber.isProvince(province) { throw ValidationError("--province \(province) is not a province code of GB/T 2260") }
             guard let size = Self.bytes(frameSize), (4096...(1 << 30)).contains(size) else {
-                throw ValidationError("--frame-size \(frameSize) must be from 4KiB to 1GiB, e.g. 8MiB")
+                throw ValidationError("--frame-size \(frameSize) must be from 4KiB to 1GiB, e.g. 1MiB")
             }
         }
 

@@ -1,11 +1,17 @@
+import Foundation
 import Testing
 import CZstd
 @testable import SiChaIO
 
-func compressFrame(_ bytes: [UInt8]) -> [UInt8] {
+/// `bytes` as one zstd frame, with a checksum if asked, and their size in the header unless not.
+func compressFrame(_ bytes: [UInt8], checksum: Bool = false, sizeInHeader: Bool = true) -> [UInt8] {
+    let context = ZSTD_createCCtx()
+    defer { ZSTD_freeCCtx(context) }
+    ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, checksum ? 1 : 0)
+    ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, sizeInHeader ? 1 : 0)
     var out = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
     let n = out.withUnsafeMutableBytes { dst in
-        bytes.withUnsafeBytes { src in ZSTD_compress(dst.baseAddress, dst.count, src.baseAddress, src.count, 3) }
+        bytes.withUnsafeBytes { src in ZSTD_compress2(context, dst.baseAddress, dst.count, src.baseAddress, src.count) }
     }
     precondition(ZSTD_isError(n) == 0)
     return Array(out[0..<n])
@@ -28,6 +34,35 @@ func drain(_ source: ByteSource, chunk: Int) throws -> [UInt8] {
         let compressed = compressFrame(Array(text[0..<11])) + compressFrame(Array(text[11...]))
         let source = try ZstdSource(MemorySource(compressed, chunk: chunk))
         #expect(try drain(source, chunk: chunk) == text)
+    }
+
+    /// Frames of each kind the format allows, one after another: where each starts is found from
+    /// the headers alone, and nothing but whole frames is taken.
+    @Test func frameBoundariesAreFoundFromTheHeaders() throws {
+        let text = Array(String(repeating: "530102201203050011,张三,1,2012-03-05\n", count: 5000).utf8)
+        var rng = SplitMix(seed: 7)
+        let noise = (0..<300_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let frames: [[UInt8]] = [
+            compressFrame(text),                                        // its size in the header, one segment
+            compressFrame([]),                                          // empty
+            [0x5A, 0x2A, 0x4D, 0x18, 3, 0, 0, 0, 0x28, 0xB5, 0x2F],     // skippable
+            compressFrame(noise),                                       // raw blocks
+            compressFrame([UInt8](repeating: 0x61, count: 400_000)),    // RLE blocks
+            compressFrame(text, checksum: true, sizeInHeader: false),   // a window size and a checksum
+        ]
+        let bytes = Array(frames.joined())
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sicha-frames.zst").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(zstdFrameBoundaries(path: path) == frames.reduce(into: [0]) { $0.append($0.last! + $1.count) })
+        #expect(try drain(ZstdSource(FileSource(path: path)), chunk: 1 << 16) == text + noise + [UInt8](repeating: 0x61, count: 400_000) + text)
+        // One frame read by its range alone.
+        let third = frames[0].count + frames[1].count + frames[2].count
+        #expect(try drain(ZstdSource(FileSource(path: path, range: third ..< third + frames[3].count)), chunk: 4096) == noise)
+        for broken in [Array(bytes.dropLast()), bytes + [0x28], bytes + Array("id\n".utf8), Array(bytes[1...])] {
+            try Data(broken).write(to: URL(fileURLWithPath: path))
+            #expect(zstdFrameBoundaries(path: path) == nil)
+        }
     }
 
     @Test func truncatedStreamIsAnError() throws {
