@@ -52,9 +52,12 @@ final class TemporaryFile: @unchecked Sendable {
     /// `$TMPDIR`, else /tmp.
     static var directory: String { getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp" }
 
-    private let descriptor: Int32
+    let descriptor: Int32
     private let lock = DispatchQueue(label: "sicha.temporary")
     private(set) var size = 0
+    private var failedRead = false
+    /// Whether some bytes could not be read back.
+    var unreadable: Bool { lock.sync { failedRead } }
 
     /// Nil when no file can be made in `directory`.
     init?(directory: String = TemporaryFile.directory) {
@@ -76,9 +79,12 @@ final class TemporaryFile: @unchecked Sendable {
         }
     }
 
-    /// Fills `buffer` with the bytes from `offset`; false when they cannot be read.
+    /// Fills `buffer` with the bytes from `offset`; false when they cannot be read (and the file is
+    /// `unreadable` from then on).
     @usableFromInline func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        TemporaryFile.all(buffer.count) { pread(descriptor, buffer.baseAddress! + $0, buffer.count - $0, off_t(offset + $0)) }
+        let done = TemporaryFile.all(buffer.count) { pread(descriptor, buffer.baseAddress! + $0, buffer.count - $0, off_t(offset + $0)) }
+        if !done { lock.sync { failedRead = true } }
+        return done
     }
 
     /// Calls `move` (a `pwrite` or `pread` of the bytes from the count it is given on) until `count`
@@ -182,6 +188,10 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
     }
 
     public var isEmpty: Bool { count == 0 }
+
+    /// Whether a reader found a run that could not be read back whole (it then ends that run early):
+    /// what was read is not the whole list.
+    public var unreadable: Bool { lock.sync { runs.contains { $0.file.unreadable } } }
     public var first: Element? { var i = makeIterator(); return i.next() }
 
     /// Sorts the positions of `items`, then moves each element once along the cycles of the

@@ -126,7 +126,10 @@ public struct ReportWriter: Sendable {
                 written.update { $0[i] = result }
             }
         }
-        let files = written.value.map { $0! }
+        var files = written.value.map { $0! }
+        if run.findings.unreadable || run.cases.unreadable {
+            files.append(.failure(InputError("cannot read back a temporary file (in $TMPDIR, else /tmp)")))
+        }
         for case .failure(let error) in files {
             for case .success(let file) in files { file.discard() }
             throw error

@@ -330,6 +330,23 @@ import Testing
         held.finish()
         #expect(held.map(\.value) == Array((1...10).reversed()) && held.count == 10)
     }
+
+    /// A run that cannot be read back whole (its temporary file cut short) ends early, and the list
+    /// says so: what was read is not the whole list.
+    @Test func aRunThatCannotBeReadBackIsReported() {
+        struct Item: Spillable {
+            var value: UInt64
+            init(_ value: UInt64) { self.value = value }
+            func spill(into out: inout SpillWriter) { out.put(value) }
+            init(unspilling input: inout SpillReader) { value = input.get() }
+        }
+        let list = SpillList<Item>(budget: 3, by: { $0.value < $1.value })
+        list.append(contentsOf: (1...10).map { Item($0) })
+        list.finish()
+        #expect(list.map(\.value) == Array(1...10) && !list.unreadable)
+        ftruncate(list.runs[0].file.descriptor, 5)
+        #expect(list.map(\.value).count < 10 && list.unreadable)
+    }
 }
 
 @Suite struct TextRefTests {
