@@ -78,11 +78,18 @@ public func zstdFrameBoundaries(path: String) -> [Int]? {
     var info = stat()
     guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
     let size = Int(info.st_size)
+    // The headers are read through a window of 64 KiB of the file: small frames take one read
+    // for many, large ones one for each header.
+    var window = [UInt8](repeating: 0, count: 1 << 16), windowStart = 0, windowCount = 0
     /// The `count` (at most 4) bytes at `offset` as a little-endian number, or nil past the end.
     func read(_ count: Int, at offset: Int) -> UInt32? {
-        var bytes: UInt32 = 0
-        guard offset + count <= size, pread(fd, &bytes, count, off_t(offset)) == count else { return nil }
-        return UInt32(littleEndian: bytes)
+        guard offset + count <= size else { return nil }
+        if offset < windowStart || offset + count > windowStart + windowCount {
+            windowStart = offset
+            windowCount = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            guard windowCount >= count else { return nil }
+        }
+        return (0..<count).reversed().reduce(0) { $0 << 8 | UInt32(window[offset - windowStart + $1]) }
     }
     var boundaries = [0]
     var at = 0
