@@ -257,6 +257,8 @@ public struct RegisterReader: Sendable {
     /// Compressed bytes of whole zstd frames per part, at least (a part is decoded into one
     /// extract, held until it is appended: about 1 MiB of text).
     public var partSize = 1 << 18
+    /// How many parts' text, from the first, must end in a line feed for a file to be read in parts.
+    var partsChecked = 3
 
     public init(parameters: RunParameters, gb18030: Bool = false, threads: Int = 1) {
         self.parameters = parameters
@@ -377,8 +379,12 @@ public struct RegisterReader: Sendable {
     }
 
     /// The byte ranges of whole zstd frames, `partSize` or more each, in which `file` is read in
-    /// parallel; nil when it is read as one stream (not zstd, converted from GB18030, or not
-    /// made of at least two parts).
+    /// parallel; nil when it is read otherwise (not zstd, converted from GB18030, not made of at
+    /// least two parts, or frames that do not end at line ends).
+    ///
+    /// Frames that end at record ends, as `sicha generate` writes them, are read in parts; frames
+    /// cut anywhere (as `pzstd` cuts them) in chunks, as from the first part on the file would be
+    /// read again as one stream: the text of the first `partsChecked` parts must end in a line feed.
     func frameParts(_ file: InputFile) -> [Range<Int>]? {
         guard !gb18030, file.path.hasSuffix(".zst"), let boundaries = zstdFrameBoundaries(path: file.path) else { return nil }
         var parts: [Range<Int>] = []
@@ -386,7 +392,21 @@ public struct RegisterReader: Sendable {
             let start = parts.last?.upperBound ?? 0
             if b - start >= partSize || b == boundaries.last { parts.append(start..<b) }
         }
-        return parts.count > 1 ? parts : nil
+        guard parts.count > 1, parts.dropLast().prefix(partsChecked).allSatisfy({ (try? lastByte(of: file, range: $0)) == 0x0A }) else { return nil }
+        return parts
+    }
+
+    /// The last byte of the text of the zstd frames in `range` of `file` (nil for no text).
+    private func lastByte(of file: InputFile, range: Range<Int>) throws(InputError) -> UInt8? {
+        let source = try ZstdSource(FileSource(path: file.path, range: range))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
+        defer { buffer.deallocate() }
+        var last: UInt8?
+        while true {
+            let n = try source.read(into: buffer)
+            if n == 0 { return last }
+            last = buffer[n - 1]
+        }
     }
 
     /// Reads the records of the frames in `range` of a zstd file into `out`, after the header

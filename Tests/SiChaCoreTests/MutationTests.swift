@@ -79,6 +79,7 @@ import CZstd
         let parameters = RunParameters(asOf: Self.asOf, schoolYear: 2024)
         var framed = RegisterReader(parameters: parameters, threads: 3)
         framed.partSize = 1 + Int(rng.next() % 60)
+        framed.partsChecked = 0  // (read in parts however the frames end, to be read again where they do not end at a record end)
         #expect((framed.frameParts(file)?.count ?? 0) > 1)
         Self.expectSame(Result { try RegisterReader(parameters: parameters).read([file]) }, Result { try framed.read([file]) }, rows: path)
     }
@@ -104,7 +105,32 @@ import CZstd
         let parameters = RunParameters(asOf: Self.asOf, schoolYear: 2024)
         var framed = RegisterReader(parameters: parameters, threads: 2)
         framed.partSize = 1
+        framed.partsChecked = 0
         Self.expectSame(Result { try RegisterReader(parameters: parameters).read([file]) }, Result { try framed.read([file]) }, rows: path)
+    }
+
+    /// Frames that end at line ends are read in parts; frames cut in lines (as `pzstd` cuts them)
+    /// in chunks, rather than read in parts and then again as one stream.
+    @Test func framesCutInLinesAreReadInChunks() throws {
+        let text = try [UInt8](Data(contentsOf: Self.root.appendingPathComponent("corpora/small/hukou-1.csv")))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sicha-cut-frames.csv.zst").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = InputFile(dataset: .hukou, path: path, index: 0)
+        var reader = RegisterReader(parameters: RunParameters(asOf: Self.asOf, schoolYear: 2024), threads: 2)
+        reader.partSize = 1
+        var rng = SeededRandom(seed: 1)
+        for atLineEnds in [true, false] {
+            try Data(Self.framed(text, &rng, atLineEnds: atLineEnds)).write(to: URL(fileURLWithPath: path))
+            #expect((reader.frameParts(file) != nil) == atLineEnds)
+        }
+        // A frame cut in a line after the first three is read in parts, and again from there.
+        let lines = text.indices.filter { text[$0] == 0x0A }
+        try Data([0, 1, 2, 3].map { compressFrame(Array(text[(($0 == 0 ? -1 : lines[$0 - 1]) + 1)...lines[$0]])) }.joined()
+                 + compressFrame(Array(text[(lines[3] + 1)..<(lines[5] - 3)])) + compressFrame(Array(text[(lines[5] - 3)...])))
+            .write(to: URL(fileURLWithPath: path))
+        #expect(reader.frameParts(file)?.count == 6)
+        let parameters = RunParameters(asOf: Self.asOf, schoolYear: 2024)
+        Self.expectSame(Result { try RegisterReader(parameters: parameters).read([file]) }, Result { try reader.read([file]) }, rows: path)
     }
 
     /// A part of a file ends at a record boundary only after a line feed outside quotes: one that
