@@ -123,7 +123,8 @@ import CZstd
             try Data(Self.framed(text, &rng, atLineEnds: atLineEnds)).write(to: URL(fileURLWithPath: path))
             #expect((reader.frameParts(file) != nil) == atLineEnds)
         }
-        // A frame cut in a line after the first three is read in parts, and again from there.
+        // Frames of one line each, then a fifth cut in a line: the file is read in parts (its first
+        // three end in a line feed), and again from the fifth part on as one stream.
         let lines = text.indices.filter { text[$0] == 0x0A }
         try Data([0, 1, 2, 3].map { compressFrame(Array(text[(($0 == 0 ? -1 : lines[$0 - 1]) + 1)...lines[$0]])) }.joined()
                  + compressFrame(Array(text[(lines[3] + 1)..<(lines[5] - 3)])) + compressFrame(Array(text[(lines[5] - 3)...])))
