@@ -398,9 +398,13 @@ public struct RegisterReader: Sendable {
 
     /// The last byte of the text of the zstd frames in `range` of `file` (nil for no text).
     private func lastByte(of file: InputFile, range: Range<Int>) throws(InputError) -> UInt8? {
-        let source = try ZstdSource(FileSource(path: file.path, range: range))
+        let bytes = try FileSource(path: file.path, range: range)
+        let source = try ZstdSource(bytes)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
-        defer { buffer.deallocate() }
+        defer {
+            buffer.deallocate()
+            ReadProgress.shared.add(bytes: -bytes.bytesRead)  // (read again by the parts)
+        }
         var last: UInt8?
         while true {
             let n = try source.read(into: buffer)

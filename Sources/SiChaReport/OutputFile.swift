@@ -218,7 +218,6 @@ final class OutputFile: @unchecked Sendable {
         if used >= 1 << 20 { flushPending() }
     }
 
-
     private func flushPending() {
         if inMemory { return }
         if failed == nil, used > 0, fwrite(pending, 1, used, handle) != used {
