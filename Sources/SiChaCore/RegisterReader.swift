@@ -187,6 +187,43 @@ struct PartReader {
     let csv: CSVReader
 }
 
+/// The parts a zstd file is read in: whole frames, at least `partSize` compressed bytes each
+/// (or the file's last frames), found as they are asked for.
+struct FrameParts {
+    let frames: ZstdFrames
+    let partSize: Int
+    /// Parts found before they were asked for.
+    private(set) var ahead: [Range<Int>] = []
+    private var start = 0
+
+    init(frames: ZstdFrames, partSize: Int) { (self.frames, self.partSize) = (frames, partSize) }
+
+    var size: Int { frames.size }
+
+    /// Finds up to `count` parts ahead, all whole frames; returns how many there are.
+    mutating func lookAhead(_ count: Int) -> Int {
+        while ahead.count < count, let part = find(), !frames.malformed { ahead.append(part) }
+        return frames.malformed ? 0 : ahead.count
+    }
+
+    /// The next part. From where the frames cannot be found, the rest of the file is one part: it
+    /// fails to read as the file read as one stream from there does.
+    mutating func next() -> Range<Int>? { ahead.isEmpty ? find() : ahead.removeFirst() }
+
+    private mutating func find() -> Range<Int>? {
+        guard start < frames.size else { return nil }
+        var end = frames.size
+        while let frameEnd = frames.next() {
+            if frameEnd - start >= partSize || frameEnd == frames.size {
+                end = frameEnd
+                break
+            }
+        }
+        defer { start = end }
+        return start ..< end
+    }
+}
+
 /// The extracts of the files being read, each put together from its chunks (or parts) in order.
 struct Assembly {
     var extracts: [FileExtract]
@@ -313,19 +350,23 @@ public struct RegisterReader: Sendable {
                     deliver(n, 0, out)
                     continue
                 }
-                if let parts = frameParts(file) {
-                    framed.append((n, parts, layout))
+                if var found = frameParts(file) {
                     ReadProgress.shared.add(bytes: -raw.bytesRead)  // (read again by the parts)
-                    for (index, range) in parts.enumerated() {
+                    // Each part goes to a worker as soon as it is found.
+                    var parts: [Range<Int>] = []
+                    while let range = found.next() {
+                        let index = parts.count, size = found.size
+                        parts.append(range)
                         inFlight.wait()
                         workers.async(group: group) {
                             var out = extracts.take(for: file)
-                            let last = index == parts.count - 1
+                            let last = range.upperBound == size
                             let whole = (try? readPart(range, first: index == 0, layout, selection, into: &out, readers)).map { $0 || last } ?? false
-                            deliver(n, index, out, share: Double(range.upperBound) / Double(parts[parts.count - 1].upperBound), whole: whole)
+                            deliver(n, index, out, share: Double(range.upperBound) / Double(size), whole: whole)
                             inFlight.signal()
                         }
                     }
+                    framed.append((n, parts, layout))
                     continue
                 }
                 let remainder = csv.remainder
@@ -378,21 +419,18 @@ public struct RegisterReader: Sendable {
         return assembly.value.extracts
     }
 
-    /// The byte ranges of whole zstd frames, `partSize` or more each, in which `file` is read in
-    /// parallel; nil when it is read otherwise (not zstd, converted from GB18030, not made of at
-    /// least two parts, or frames that do not end at line ends).
+    /// The parts of whole zstd frames, `partSize` or more compressed bytes each, in which `file` is
+    /// read in parallel; nil when it is read otherwise (not zstd, converted from GB18030, not made
+    /// of at least two parts, or frames that do not end at line ends).
     ///
     /// Frames that end at record ends, as `sicha generate` writes them, are read in parts; frames
     /// cut anywhere (as `pzstd` cuts them) in chunks, as from the first part on the file would be
     /// read again as one stream: the text of the first `partsChecked` parts must end in a line feed.
-    func frameParts(_ file: InputFile) -> [Range<Int>]? {
-        guard !gb18030, file.path.hasSuffix(".zst"), let boundaries = zstdFrameBoundaries(path: file.path) else { return nil }
-        var parts: [Range<Int>] = []
-        for b in boundaries.dropFirst() {
-            let start = parts.last?.upperBound ?? 0
-            if b - start >= partSize || b == boundaries.last { parts.append(start..<b) }
-        }
-        guard parts.count > 1, parts.dropLast().prefix(partsChecked).allSatisfy({ (try? lastByte(of: file, range: $0)) == 0x0A }) else { return nil }
+    func frameParts(_ file: InputFile) -> FrameParts? {
+        guard !gb18030, file.path.hasSuffix(".zst"), let frames = ZstdFrames(path: file.path) else { return nil }
+        var parts = FrameParts(frames: frames, partSize: partSize)
+        guard parts.lookAhead(max(partsChecked, 1) + 1) > 1,
+              parts.ahead.dropLast().prefix(partsChecked).allSatisfy({ (try? lastByte(of: file, range: $0)) == 0x0A }) else { return nil }
         return parts
     }
 

@@ -67,22 +67,74 @@ public final class ZstdSource: ByteSource {
     }
 }
 
-/// Where the frames of the zstd file at `path` start, and where it ends: found from the frame and
-/// block headers alone (RFC 8878), without decompressing. Each frame can be decompressed on its
-/// own. Nil when the file is not a regular file made of whole, well-formed frames; reading it as
-/// one stream then says what is wrong.
-public func zstdFrameBoundaries(path: String) -> [Int]? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-    let size = Int(info.st_size)
-    // The headers are read through a window of 64 KiB of the file: small frames take one read
-    // for many, large ones one for each header.
-    var window = [UInt8](repeating: 0, count: 1 << 16), windowStart = 0, windowCount = 0
+/// The frames of the zstd file at a path, found one after another from their frame and block
+/// headers alone (RFC 8878), without decompressing: each frame can be decompressed on its own.
+/// The file is walked only as far as frames are asked for, so that a caller can start on the first
+/// frames while the rest are found.
+public final class ZstdFrames {
+    private let fd: Int32
+    /// The size of the file.
+    public let size: Int
+    /// Where the next frame starts.
+    private var at = 0
+    /// Set once the headers do not make sense: the file is not made of whole, well-formed frames
+    /// from there on, and reading it as one stream from there says what is wrong.
+    public private(set) var malformed = false
+    /// The headers are read through a window of the file. At 4 KiB it mostly holds one block
+    /// header (some 35 KiB apart in a register), or several whole small frames; at 64 KiB walking a
+    /// 10M hukou register copied 216 MB (30 ms, against 9).
+    private var window = [UInt8](repeating: 0, count: 1 << 12), windowStart = 0, windowCount = 0
+
+    /// Nil when the path is not a regular file that can be opened.
+    public init?(path: String) {
+        fd = open(path, O_RDONLY)
+        var info = stat()
+        guard fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            if fd >= 0 { close(fd) }
+            return nil
+        }
+        size = Int(info.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Where the next frame ends; nil at the end of the file, or when the headers do not make
+    /// sense (`malformed`).
+    public func next() -> Int? {
+        guard !malformed, at < size else { return nil }
+        guard let end = frameEnd(at), end <= size else {
+            malformed = true
+            return nil
+        }
+        at = end
+        return end
+    }
+
+    /// Where the frame that starts at `start` ends, by its headers.
+    private func frameEnd(_ start: Int) -> Int? {
+        var at = start
+        guard let magic = read(4, at: at) else { return nil }
+        if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
+            // A skippable frame: its size follows the magic number.
+            guard let length = read(4, at: at + 4) else { return nil }
+            return at + 8 + Int(length)
+        }
+        guard magic == 0xFD2F_B528, let descriptor = read(1, at: at + 4), descriptor & 0x08 == 0 else { return nil }
+        let singleSegment = descriptor & 0x20 != 0
+        let contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][Int(descriptor >> 6)]
+        at += 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][Int(descriptor & 3)] + contentSizeBytes
+        while true {
+            guard let header = read(3, at: at) else { return nil }
+            let (last, type, blockSize) = (header & 1 != 0, (header >> 1) & 3, Int(header >> 3))
+            guard type != 3 else { return nil }
+            at += 3 + (type == 1 ? 1 : blockSize)
+            if last { break }
+        }
+        return descriptor & 0x04 != 0 ? at + 4 : at
+    }
+
     /// The `count` (at most 4) bytes at `offset` as a little-endian number, or nil past the end.
-    func read(_ count: Int, at offset: Int) -> UInt32? {
+    private func read(_ count: Int, at offset: Int) -> UInt32? {
         guard offset + count <= size else { return nil }
         if offset < windowStart || offset + count > windowStart + windowCount {
             windowStart = offset
@@ -91,32 +143,6 @@ public func zstdFrameBoundaries(path: String) -> [Int]? {
         }
         return (0..<count).reversed().reduce(0) { $0 << 8 | UInt32(window[offset - windowStart + $1]) }
     }
-    var boundaries = [0]
-    var at = 0
-    while at < size {
-        guard let magic = read(4, at: at) else { return nil }
-        if magic & 0xFFFF_FFF0 == 0x184D_2A50 {
-            // A skippable frame: its size follows the magic number.
-            guard let length = read(4, at: at + 4) else { return nil }
-            at += 8 + Int(length)
-        } else {
-            guard magic == 0xFD2F_B528, let descriptor = read(1, at: at + 4), descriptor & 0x08 == 0 else { return nil }
-            let singleSegment = descriptor & 0x20 != 0
-            let contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][Int(descriptor >> 6)]
-            at += 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][Int(descriptor & 3)] + contentSizeBytes
-            while true {
-                guard let header = read(3, at: at) else { return nil }
-                let (last, type, blockSize) = (header & 1 != 0, (header >> 1) & 3, Int(header >> 3))
-                guard type != 3 else { return nil }
-                at += 3 + (type == 1 ? 1 : blockSize)
-                if last { break }
-            }
-            if descriptor & 0x04 != 0 { at += 4 }
-        }
-        guard at <= size else { return nil }
-        boundaries.append(at)
-    }
-    return boundaries
 }
 
 #if canImport(Glibc)

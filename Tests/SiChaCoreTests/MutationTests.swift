@@ -80,7 +80,7 @@ import CZstd
         var framed = RegisterReader(parameters: parameters, threads: 3)
         framed.partSize = 1 + Int(rng.next() % 60)
         framed.partsChecked = 0  // (read in parts however the frames end, to be read again where they do not end at a record end)
-        #expect((framed.frameParts(file)?.count ?? 0) > 1)
+        #expect((Self.parts(framed, file)?.count ?? 0) > 1)
         Self.expectSame(Result { try RegisterReader(parameters: parameters).read([file]) }, Result { try framed.read([file]) }, rows: path)
     }
 
@@ -129,9 +129,37 @@ import CZstd
         try Data([0, 1, 2, 3].map { compressFrame(Array(text[(($0 == 0 ? -1 : lines[$0 - 1]) + 1)...lines[$0]])) }.joined()
                  + compressFrame(Array(text[(lines[3] + 1)..<(lines[5] - 3)])) + compressFrame(Array(text[(lines[5] - 3)...])))
             .write(to: URL(fileURLWithPath: path))
-        #expect(reader.frameParts(file)?.count == 6)
+        #expect(Self.parts(reader, file)?.count == 6)
         let parameters = RunParameters(asOf: Self.asOf, schoolYear: 2024)
         Self.expectSame(Result { try RegisterReader(parameters: parameters).read([file]) }, Result { try reader.read([file]) }, rows: path)
+    }
+
+    /// The parts of a file are found as they are read: frames whose headers stop making sense after
+    /// the first parts leave the rest of the file as one part, which fails as the file read as one
+    /// stream does.
+    @Test func framesFoundBrokenLaterLeaveTheRestAsOnePart() throws {
+        let text = try [UInt8](Data(contentsOf: Self.root.appendingPathComponent("corpora/small/hukou-1.csv")))
+        let lines = text.indices.filter { text[$0] == 0x0A }
+        let frames = (0..<6).map { compressFrame(Array(text[($0 == 0 ? 0 : lines[$0 - 1] + 1)...lines[$0]])) } + [compressFrame(Array(text[(lines[5] + 1)...]))]
+        let starts = frames.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sicha-broken-later.csv.zst").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = InputFile(dataset: .hukou, path: path, index: 0)
+        let parameters = RunParameters(asOf: Self.asOf, schoolYear: 2024)
+        var reader = RegisterReader(parameters: parameters, threads: 2)
+        reader.partSize = 1
+        // The magic number of the sixth frame is changed; then the file ends inside the last frame.
+        var bytes = Array(frames.joined())
+        bytes[starts[5]] ^= 0x01
+        for broken in [bytes, Array(frames.joined().dropLast(2))] {
+            try Data(broken).write(to: URL(fileURLWithPath: path))
+            let found = try #require(Self.parts(reader, file))
+            #expect(found.dropLast() == zip(starts, starts.dropFirst()).prefix(found.count - 1).map { $0 ..< $1 })
+            #expect(found.last!.upperBound == broken.count)
+            let serial = Result { try RegisterReader(parameters: parameters).read([file]) }
+            guard case .failure = serial else { Issue.record("read as one stream, \(path) did not fail"); continue }
+            Self.expectSame(serial, Result { try reader.read([file]) }, rows: path)
+        }
     }
 
     /// A part of a file ends at a record boundary only after a line feed outside quotes: one that
@@ -169,6 +197,14 @@ import CZstd
             start = end
         }
         return out
+    }
+
+    /// All the parts `reader` reads `file` in, or nil when it reads the file otherwise.
+    static func parts(_ reader: RegisterReader, _ file: InputFile) -> [Range<Int>]? {
+        guard var found = reader.frameParts(file) else { return nil }
+        var all: [Range<Int>] = []
+        while let part = found.next() { all.append(part) }
+        return all
     }
 
     /// Reading one file serially and in pieces gave the same rows, rejects and findings, or the same error.
