@@ -196,6 +196,30 @@ public struct Case: Sendable {
 
     /// The person's finding codes in the order of their text.
     public var codes: [FindingCode] { codeSet.sorted }
+
+    /// The order of the ranked list: score, highest first, then region code, then ID.
+    @Sendable static func ranksBefore(_ a: Case, _ b: Case) -> Bool {
+        if a.score != b.score { return a.score > b.score }
+        if a.regionCode != b.regionCode { return a.regionCode.utf8.lexicographicallyPrecedes(b.regionCode.utf8) }
+        return a.id < b.id
+    }
+
+    /// A number in the order of `ranksBefore` as far as it tells cases apart (see `SpillList`):
+    /// 255 less the score in the top byte, then the region code's first 14 bytes, 4 bits each, as
+    /// long as they are digits: 0 for none, 1 for a byte below `0`, 2–11 for the digits, 12 for a
+    /// byte above `9`, after which the rest is 0. A score above 255 is 0, one below 0 all ones.
+    @Sendable static func rankPrefix(_ c: Case) -> UInt64 {
+        if c.score > 255 { return 0 }
+        if c.score < 0 { return .max }
+        var prefix = UInt64(255 - c.score), characters = 0
+        for byte in c.regionCode.utf8.prefix(14) {
+            let code: UInt64 = byte < 0x30 ? 1 : byte <= 0x39 ? UInt64(byte - 0x30) + 2 : 12
+            prefix = prefix << 4 | code
+            characters += 1
+            if code == 1 || code == 12 { break }
+        }
+        return prefix << (4 * (14 - characters))
+    }
 }
 
 /// What sicha found of a child of compulsory-school age, for the ledger of all of them (适龄儿童台账).

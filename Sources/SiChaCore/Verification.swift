@@ -169,11 +169,7 @@ public struct Verifier: Sendable {
         // Code, file, line in one key: files (at most 4000, 12 bits) start at bit 44.
         let findings = SpillList<Finding>(budget: spillBudget, key: { UInt64($0.code.ordinal) << 56 | $0.location.packed },
                                           kinds: FindingCode.allCases.count, kind: { $0.code.ordinal })
-        let cases = SpillList<Case>(budget: spillBudget, by: { a, b in
-            if a.score != b.score { return a.score > b.score }
-            if a.regionCode != b.regionCode { return a.regionCode.utf8.lexicographicallyPrecedes(b.regionCode.utf8) }
-            return a.id < b.id
-        }, number: { $0.rank = $1 })
+        let cases = SpillList<Case>(budget: spillBudget, by: Case.ranksBefore, prefix: Case.rankPrefix, number: { $0.rank = $1 })
         var join = PersonJoin(parameters: parameters, model: model, given: given, extracts: &extracts, findings: findings, cases: cases)
         join.noHukou = noHukou
         for i in extracts.indices {

@@ -1,3 +1,4 @@
+import SiChaGenerate
 import Testing
 @testable import SiChaCore
 
@@ -19,6 +20,34 @@ import Testing
         #expect(Set(run.cases.map(\.score)).count == 1)
         #expect(run.cases.map(\.id.description) == [b, a, c])
         #expect(run.cases.map(\.rank) == [1, 2, 3])
+    }
+
+    /// The number cases are sorted by first never contradicts the ranking: of two cases whose
+    /// numbers differ, the smaller ranks first (region codes of any bytes, scores out of 0–100 too),
+    /// and a list sorted with it is in the ranking's order.
+    @Test func theRankPrefixAgreesWithTheRanking() {
+        var random = SeededRandom(seed: 11)
+        let bytes: [UInt8] = Array("0123456789".utf8) + [0x20, 0x2D, 0x2F, 0x3A, 0x41, 0x61, 0xE4, 0xB8, 0x0A]
+        let cases = (0..<600).map { i in
+            let length = [0, 1, 6, 9, 12, 12, 12, 14, 15, 20].randomElement(using: &random)!
+            var region = (0..<length).map { _ in UInt8.random(in: 0x30...0x39, using: &random) }
+            if !region.isEmpty && random.next() % 3 == 0 { region[Int(random.next() % UInt64(region.count))] = bytes.randomElement(using: &random)! }
+            if random.next() % 4 == 0 { region = Array("530102001002".utf8) }
+            return Case(level: .blue, score: [-5, 0, 40, 40, 40, 75, 100, 300].randomElement(using: &random)!,
+                        id: IDNumber(key: 53010220120101000 + UInt64(i % 97)), name: "", age: 10,
+                        regionCode: String(decoding: region, as: UTF8.self), schoolCode: "", grade: nil, povertyCategory: nil,
+                        codeSet: [], reasons: RiskReasons(factors: 0, absencePoints: 0, cap: 0))
+        }
+        for a in cases {
+            for b in cases where Case.rankPrefix(a) < Case.rankPrefix(b) {
+                #expect(Case.ranksBefore(a, b) && !Case.ranksBefore(b, a), "\(a.score) \(a.regionCode) against \(b.score) \(b.regionCode)")
+            }
+        }
+        let list = SpillList<Case>(budget: 1 << 20, by: Case.ranksBefore, prefix: Case.rankPrefix)
+        list.append(contentsOf: cases)
+        list.finish()
+        let expected = cases.sorted(by: Case.ranksBefore)
+        #expect(list.map { "\($0.score) \($0.regionCode) \($0.id)" } == expected.map { "\($0.score) \($0.regionCode) \($0.id)" })
     }
 
     @Test func reasonsAddUpToTheScoreAndTheCapSaysSo() {
