@@ -239,16 +239,24 @@ final class OutputFile: @unchecked Sendable {
     /// Where the early syncs run, one after another (a queue of its own: it gets a thread at once).
     private lazy var syncing = DispatchQueue(label: "sicha.sync")
 
-    /// Flushes and closes the temporary file; throws when any write failed (a full disk, say).
-    func finish() throws(InputError) {
-        guard let file = handle else { return }
+    /// Writes what is pending, and syncs and closes the temporary file on its sync queue: the thread
+    /// goes on to its next file while the disk catches up (10M: the last syncs took up to 41 ms).
+    func finish() {
+        guard handle != nil else { return }
         flushPending()
+        syncing.async { [self] in
+            guard let file = handle else { return }
+            handle = nil
+            let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
+            let error = errno
+            let closed = fclose(file) == 0
+            if failed == nil && !(flushed && closed) { failed = String(cString: strerror(error)) }
+        }
+    }
+
+    /// Waits until the finished file is closed; throws when any write failed (a full disk, say).
+    func closed() throws(InputError) {
         syncing.sync {}
-        handle = nil
-        let flushed = fflush(file) == 0 && fsync(fileno(file)) == 0
-        let error = errno
-        let closed = fclose(file) == 0
-        if failed == nil && !(flushed && closed) { failed = String(cString: strerror(error)) }
         if let failed {
             unlink(temporaryPath)
             throw InputError("cannot write \(path): \(failed)")

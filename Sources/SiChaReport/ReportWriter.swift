@@ -120,13 +120,13 @@ public struct ReportWriter: Sendable {
                 let result = Result { () throws(InputError) -> OutputFile in
                     let file = try OutputFile(path: folder + "/" + name)
                     produce(file)
-                    try file.finish()
+                    file.finish()
                     return file
                 }
                 written.update { $0[i] = result }
             }
         }
-        var files = written.value.map { $0! }
+        var files = written.value.map { $0!.flatMap { file in Result { () throws(InputError) in try file.closed(); return file } } }
         if run.findings.unreadable || run.cases.unreadable {
             files.append(.failure(InputError("cannot read back a temporary file (in $TMPDIR, else /tmp)")))
         }
