@@ -9,8 +9,10 @@
 /// people). The buckets left are sorted by an introsort: quicksort around a median of three,
 /// heapsort past a depth limit (so the time stays n log n), insertion sort for short runs.
 /// Records are never equal (their locations differ), so the order is the same as a stable sort's.
+/// A table already in order (sorted before) is seen to be in one pass and left as it is.
 func sortByKey<R: KeyedRecord>(_ table: inout [R], depthLimit: Int? = nil, radixAbove: Int = 256) {
     table.withUnsafeMutableBufferPointer { t in
+        guard t.indices.dropFirst().contains(where: { precedes(t[$0], t[$0 - 1]) }) else { return }
         radixSort(t, 0, t.count, above: max(1, radixAbove)) { lo, hi in
             introsort(t, lo, hi, depth: depthLimit ?? 2 * (Int.bitWidth - (hi - lo).leadingZeroBitCount))
         }
