@@ -169,9 +169,10 @@ public struct Verifier: Sendable {
         let absent: KeySet
         do throws(InputError) {
             // (The adults still in `extracts` are probed too: those the school registers name, for
-            // whom the answer is not asked, and any that could not be set aside.)
-            let others = extracts.flatMap { $0.poverty.lazy.map(\.key).filter(isAdult) }
-            absent = try KeyLines.repeated(in: &hukou, absentOf: aside.keys(after: others), threads: threads)
+            // whom the answer is not asked, and any that could not be set aside. Without a hukou
+            // register the question is not asked at all.)
+            let probe = hukouFiles.isEmpty ? [] : try aside.keys(after: extracts.flatMap { $0.poverty.lazy.map(\.key).filter(isAdult) })
+            absent = try KeyLines.repeated(in: &hukou, absentOf: probe, threads: threads)
             try aside.restore(into: &extracts) { absent.contains($0) || aside.repeated.contains($0) }
         } catch {
             throw FileError(path: TemporaryFile.directory, error: error)
