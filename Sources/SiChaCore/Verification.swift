@@ -139,10 +139,10 @@ public struct Verifier: Sendable {
         adults = []
         interesting.summarize()
         let hukouFiles = files.filter { $0.dataset == .hukou }
-        // Set aside while the hukou register is read, on more than one thread (10M: 95 ms). The
+        // Set aside while the hukou register is read, given more than one thread (10M: 95 ms). The
         // registers of students and attendance are put in ID order meanwhile, where one file holds
-        // each (the join takes its records as they are): the join's sorts, four tables on two
-        // threads, kept one waiting for the other.
+        // each (the join then takes its records as they are, in order): sorted in the join, four
+        // tables on two threads, they kept one thread waiting for the other.
         let setAside = Slots((aside: PovertyAside?.none, extracts: extracts)), asideDone = DispatchGroup()
         extracts = []
         let adultsOnlyInPoverty = { @Sendable [interesting] key in !hukouFiles.isEmpty && isAdult(key) && !interesting.contains(key) }
