@@ -370,16 +370,28 @@ struct PersonJoin {
         }
         trace?("walk the people")
         // Each part is released as it is copied, so that the children (millions) are not held
-        // twice; a single part's are taken as they are.
-        let count = parts.value.reduce(0) { $0 + $1!.children.count }
-        for n in bounds.indices {
+        // twice; a single part's are taken as they are. The parts are copied on all threads.
+        let found = parts.value.map { $0!.children.count }
+        let starts = found.indices.map { found[..<$0].reduce(0, +) }
+        @Sendable func take(_ n: Int) -> PersonJoin {
             var part: PersonJoin?
             parts.update { swap(&part, &$0[n]) }
-            if bounds.count == 1 {
-                children = part!.children
-            } else {
-                children.reserveCapacity(count)
-                children += part!.children
+            return part!
+        }
+        if bounds.count == 1 {
+            children = take(0).children
+        } else {
+            let total = found.reduce(0, +)
+            children = [InScopeChild](unsafeUninitializedCapacity: total) { buffer, count in
+                struct Place: @unchecked Sendable { let at: UnsafeMutablePointer<InScopeChild>? }
+                let place = Place(at: buffer.baseAddress)
+                let copy: @Sendable (Int) -> Void = { n in
+                    take(n).children.withUnsafeBufferPointer { part in
+                        if let from = part.baseAddress { (place.at! + starts[n]).initialize(from: from, count: part.count) }
+                    }
+                }
+                if threads > 1 { DispatchQueue.concurrentPerform(iterations: bounds.count, execute: copy) } else { bounds.indices.forEach(copy) }
+                count = total
             }
         }
         trace?("put the parts together")
