@@ -219,7 +219,7 @@ public final class SpillList<Element: Spillable>: Sequence, @unchecked Sendable 
             items.withUnsafeBufferPointer { items in source.sort { areInOrder(items[$0], items[$1]) } }
         }
         items.withUnsafeMutableBufferPointer { items in
-            let base = items.baseAddress!
+            guard let base = items.baseAddress else { return }
             for start in source.indices where source[start] >= 0 && source[start] != start {
                 let saved = (base + start).move()
                 var at = start
