@@ -387,7 +387,7 @@ struct PersonJoin {
                 let place = Place(at: buffer.baseAddress)
                 let copy: @Sendable (Int) -> Void = { n in
                     take(n).children.withUnsafeBufferPointer { part in
-                        if let from = part.baseAddress { (place.at! + starts[n]).initialize(from: from, count: part.count) }
+                        if !part.isEmpty { (place.at! + starts[n]).initialize(from: part.baseAddress!, count: part.count) }
                     }
                 }
                 if threads > 1 { DispatchQueue.concurrentPerform(iterations: bounds.count, execute: copy) } else { bounds.indices.forEach(copy) }

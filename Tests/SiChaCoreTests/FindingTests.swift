@@ -58,6 +58,7 @@ struct World {
         #expect(parallel.found == serial.found && parallel.rejects.map(\.location) == serial.rejects.map(\.location)
                 && parallel.cases.map(\.id) == serial.cases.map(\.id), "the thread count changed the result")
         #expect(parallel.findings.map(\.text) == serial.findings.map(\.text) && parallel.cases.map(\.text) == serial.cases.map(\.text))
+        #expect(parallel.children.map(\.id) == serial.children.map(\.id) && parallel.children.map(\.status) == serial.children.map(\.status))
         return serial
     }
 }
@@ -87,6 +88,20 @@ let fifteen = makeID("530102", "20080901", "041")
 
 @Suite struct FindingTests {
     typealias W = World
+
+    /// A register large enough to be walked in several parts gives the children of every part, in
+    /// ID order, on any number of threads, and none when no one is of school age.
+    @Test func thePartsOfTheWalkGiveTheChildrenInOrder() throws {
+        for children in [0, 1, 700] {
+            let rows = (0..<5000).map { i in
+                W.xuejiRow(makeID("530102", i < children ? "2014\(String(format: "%02d%02d", 1 + i % 12, 1 + i % 28))" : "19800101",
+                                  String(format: "%03d", i % 1000)))
+            }
+            let run = try World(xueji: rows).run()
+            #expect(run.children.count == Set(rows.prefix(children)).count)
+            #expect(run.children.map(\.id) == run.children.map(\.id).sorted())
+        }
+    }
 
     @Test func hukouNoXuejiAndItsNearMisses() throws {
         let run = try World(
