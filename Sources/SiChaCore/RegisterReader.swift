@@ -123,6 +123,15 @@ public struct FileExtract: Sendable {
     }
 }
 
+extension [FileExtract] {
+    /// The extract that holds all the records of `part`, when exactly one holds any (the join then
+    /// takes its array as it is).
+    func onlyHolder<R>(of part: KeyPath<FileExtract, [R]>) -> Int? {
+        let holders = indices.filter { !self[$0][keyPath: part].isEmpty }
+        return holders.count == 1 ? holders[0] : nil
+    }
+}
+
 /// Makes room in `array` for `more` elements. Past its capacity, with a `factor` it grows to that
 /// many times `basis` (what the whole file will need, judged by the part of it read), at least to
 /// double (as arrays grow without: a file that compresses very well is read far ahead of its text,

@@ -150,8 +150,7 @@ public struct Verifier: Sendable {
             setAside.update { held in
                 held.aside = PovertyAside(&held.extracts, where: adultsOnlyInPoverty)
                 func sortAlone<R: KeyedRecord>(_ part: WritableKeyPath<FileExtract, [R]>) {
-                    let holders = held.extracts.indices.filter { !held.extracts[$0][keyPath: part].isEmpty }
-                    if holders.count == 1 { sortByKey(&held.extracts[holders[0]][keyPath: part]) }
+                    if let only = held.extracts.onlyHolder(of: part) { sortByKey(&held.extracts[only][keyPath: part]) }
                 }
                 sortAlone(\.xueji)
                 sortAlone(\.roster)
@@ -273,11 +272,10 @@ struct PersonJoin {
             (given.contains(.hukou), given.contains(.xueji), given.contains(.roster), given.contains(.poverty))
         arenas = extracts.map(\.arena)
         func gather<R>(_ part: WritableKeyPath<FileExtract, [R]>) -> [R] {
-            let holders = extracts.indices.filter { !extracts[$0][keyPath: part].isEmpty }
-            if holders.count == 1 {
+            if let only = extracts.onlyHolder(of: part) {
                 // One file holds them all: take its array as it is.
-                defer { extracts[holders[0]][keyPath: part] = [] }
-                return extracts[holders[0]][keyPath: part]
+                defer { extracts[only][keyPath: part] = [] }
+                return extracts[only][keyPath: part]
             }
             var all: [R] = []
             all.reserveCapacity(extracts.reduce(0) { $0 + $1[keyPath: part].count })
