@@ -67,9 +67,11 @@ public final class CSVReader {
     /// Set when the current record is not valid CSV.
     @exclusivity(unchecked) public private(set) var problem: CSVProblem?
 
-    /// `readSize` is how many bytes one call to the source asks for (tests vary it down to 1).
-    /// A reader that takes a stream over `afterStart` skips no byte-order mark.
-    public init(source: ByteSource, readSize: Int = 1 << 20, firstLine: Int = 1, afterStart: Bool = false) {
+    /// `readSize` is how many bytes one call to the source asks for (tests vary it down to 1): by
+    /// default more than a zstd frame of a megabyte of text and the row that ends it, so that such
+    /// a frame is decoded straight into the buffer (see `ZstdSource.read`). A reader that takes a
+    /// stream over `afterStart` skips no byte-order mark.
+    public init(source: ByteSource, readSize: Int = 2 << 20, firstLine: Int = 1, afterStart: Bool = false) {
         self.source = source
         self.readSize = max(1, readSize)
         capacity = CSVReader.maxRecordBytes + self.readSize + 4

@@ -16,8 +16,11 @@ public final class ZstdSource: ByteSource {
         guard let dctx = ZSTD_createDCtx() else { throw InputError("zstd: cannot create a decompression context") }
         self.upstream = upstream
         context = dctx
-        input = .allocate(byteCount: ZSTD_DStreamInSize(), alignment: 16)
+        input = .allocate(byteCount: ZstdSource.inputSize, alignment: 16)
     }
+
+    /// Compressed bytes held: room for a whole frame of a megabyte of text (about 300 KB).
+    static let inputSize = 1 << 19
 
     /// Starts on another stream, keeping the decoder and its buffers.
     public func restart(reading upstream: ByteSource) {
@@ -31,9 +34,13 @@ public final class ZstdSource: ByteSource {
         input.deallocate()
     }
 
+    /// Returns at the end of each frame, so that the next one starts with the whole of the
+    /// caller's buffer: a frame that fits there, and in the input, is decoded straight into it
+    /// (zstd's single pass), not through the decoder's own window and then copied.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
         var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
         while out.pos < out.size {
+            if pending == 0 && !upstreamEnded { try holdWholeFrame() }
             if inputStart == inputEnd && !upstreamEnded {
                 inputStart = 0
                 inputEnd = try upstream.read(into: input)
@@ -53,9 +60,28 @@ public final class ZstdSource: ByteSource {
             var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: inputEnd, pos: inputStart)
             pending = try check(ZSTD_decompressStream(context, &out, &inBuffer))
             inputStart = inBuffer.pos
-            if out.pos > 0 && inputStart == inputEnd { break }
+            if out.pos > 0 && (inputStart == inputEnd || pending == 0) { break }
         }
         return out.pos
+    }
+
+    /// At the start of a frame: reads on until the input holds all of it, when it fits.
+    private func holdWholeFrame() throws(InputError) {
+        let held = inputEnd - inputStart
+        if held == input.count || held > 0 && ZSTD_isError(ZSTD_findFrameCompressedSize(input.baseAddress! + inputStart, held)) == 0 {
+            return
+        }
+        if inputStart > 0 { input.baseAddress!.copyMemory(from: input.baseAddress! + inputStart, byteCount: held) }
+        (inputStart, inputEnd) = (0, held)
+        while inputEnd < input.count {
+            let n = try upstream.read(into: UnsafeMutableRawBufferPointer(rebasing: input[inputEnd...]))
+            if n == 0 {
+                upstreamEnded = true
+                return
+            }
+            inputEnd += n
+            sawInput = true
+        }
     }
 
     private func check(_ code: Int) throws(InputError) -> Int {

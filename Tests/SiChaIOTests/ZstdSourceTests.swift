@@ -73,6 +73,28 @@ func boundaries(_ path: String) -> [Int]? {
         }
     }
 
+    /// A read ends where a frame ends, whatever room is left, so that each frame can be decoded
+    /// whole into the reader's buffer; a frame larger than the input the source holds (noise
+    /// does not compress) comes in pieces, as a stream.
+    @Test(arguments: [1, 4096, 1 << 20])
+    func eachReadEndsWithAFrame(upstreamChunk: Int) throws {
+        let text = Array(String(repeating: "530102201203050011,张三,1,2012-03-05\n", count: 3000).utf8)
+        var rng = SplitMix(seed: 11)
+        let noise = (0..<(ZstdSource.inputSize + 100_000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let compressed = compressFrame(text) + compressFrame(Array(text[..<1000])) + compressFrame(noise) + compressFrame(text)
+        let source = try ZstdSource(MemorySource(compressed, chunk: upstreamChunk))
+        var buffer = [UInt8](repeating: 0, count: 2 << 20)
+        var reads: [Int] = [], out: [UInt8] = []
+        while case let n = try buffer.withUnsafeMutableBytes({ try source.read(into: $0) }), n > 0 {
+            reads.append(n)
+            out += buffer[..<n]
+        }
+        #expect(out == text + text[..<1000] + noise + text)
+        #expect(reads.prefix(2) == [text.count, 1000])
+        #expect(reads.dropFirst(2).dropLast().reduce(0, +) == noise.count)
+        #expect(reads.last == text.count)
+    }
+
     @Test func truncatedStreamIsAnError() throws {
         let compressed = compressFrame(Array(String(repeating: "a,b\n", count: 1000).utf8))
         let source = try ZstdSource(MemorySource(Array(compressed.dropLast(3))))
