@@ -34,9 +34,10 @@ public final class ZstdSource: ByteSource {
         input.deallocate()
     }
 
-    /// Returns at the end of each frame, so that the next one starts with the whole of the
-    /// caller's buffer: a frame that fits there, and in the input, is decoded straight into it
-    /// (zstd's single pass), not through the decoder's own window and then copied.
+    /// Returns at the end of a frame when the next one says it is larger than the room left, so
+    /// that it starts with the whole of the caller's buffer: a frame that fits there, and in the
+    /// input, is decoded straight into it (zstd's single pass), not through the decoder's own
+    /// window and then copied. Smaller frames go on filling the buffer.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
         var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
         while out.pos < out.size {
@@ -60,9 +61,16 @@ public final class ZstdSource: ByteSource {
             var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: inputEnd, pos: inputStart)
             pending = try check(ZSTD_decompressStream(context, &out, &inBuffer))
             inputStart = inBuffer.pos
-            if out.pos > 0 && (inputStart == inputEnd || pending == 0) { break }
+            if out.pos > 0 && (inputStart == inputEnd || pending == 0 && !nextFrameFits(out.size - out.pos)) { break }
         }
         return out.pos
+    }
+
+    /// Whether the frame that starts the input may fit in `room` bytes: false only when its header
+    /// says it is larger.
+    private func nextFrameFits(_ room: Int) -> Bool {
+        let size = ZSTD_getFrameContentSize(input.baseAddress! + inputStart, inputEnd - inputStart)
+        return size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR || size <= UInt64(room)
     }
 
     /// At the start of a frame: reads on until the input holds all of it, when it fits.

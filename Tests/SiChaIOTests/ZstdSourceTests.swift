@@ -73,26 +73,34 @@ func boundaries(_ path: String) -> [Int]? {
         }
     }
 
-    /// A read ends where a frame ends, whatever room is left, so that each frame can be decoded
-    /// whole into the reader's buffer; a frame larger than the input the source holds (noise
-    /// does not compress) comes in pieces, as a stream.
+    /// A read ends with a frame when the next is larger than the room left, so that it starts a
+    /// read with the whole buffer (and can be decoded straight into it); frames that fit go on
+    /// filling it, however many. A frame larger than the input the source holds (noise does not
+    /// compress) comes in pieces, as a stream.
     @Test(arguments: [1, 4096, 1 << 20])
-    func eachReadEndsWithAFrame(upstreamChunk: Int) throws {
-        let text = Array(String(repeating: "530102201203050011,张三,1,2012-03-05\n", count: 3000).utf8)
+    func aReadEndsBeforeAFrameThatDoesNotFit(upstreamChunk: Int) throws {
+        func reads(_ compressed: [UInt8], into size: Int) throws -> (sizes: [Int], text: [UInt8]) {
+            let source = try ZstdSource(MemorySource(compressed, chunk: upstreamChunk))
+            var buffer = [UInt8](repeating: 0, count: size), sizes: [Int] = [], text: [UInt8] = []
+            while case let n = try buffer.withUnsafeMutableBytes({ try source.read(into: $0) }), n > 0 {
+                sizes.append(n)
+                text += buffer[..<n]
+            }
+            return (sizes, text)
+        }
+        let row = Array("530102201203050011,张三,1,2012-03-05\n".utf8)
+        let a = Array([[UInt8]](repeating: row, count: 2500).joined()), b = Array(row[...]), c = Array(a.reversed())
+        let big = try reads(compressFrame(a) + compressFrame(b) + compressFrame(c), into: a.count + 5000)
+        #expect(big.text == a + b + c)
+        #expect(big.sizes == [a.count + b.count, c.count])
+        let tiny = try reads(Array((0..<2000).map { compressFrame(Array("\($0),a\n".utf8)) }.joined()), into: 1 << 16)
+        #expect(tiny.text == Array((0..<2000).map { "\($0),a\n" }.joined().utf8))
+        #expect(tiny.sizes.count == 1)
         var rng = SplitMix(seed: 11)
         let noise = (0..<(ZstdSource.inputSize + 100_000)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-        let compressed = compressFrame(text) + compressFrame(Array(text[..<1000])) + compressFrame(noise) + compressFrame(text)
-        let source = try ZstdSource(MemorySource(compressed, chunk: upstreamChunk))
-        var buffer = [UInt8](repeating: 0, count: 2 << 20)
-        var reads: [Int] = [], out: [UInt8] = []
-        while case let n = try buffer.withUnsafeMutableBytes({ try source.read(into: $0) }), n > 0 {
-            reads.append(n)
-            out += buffer[..<n]
-        }
-        #expect(out == text + text[..<1000] + noise + text)
-        #expect(reads.prefix(2) == [text.count, 1000])
-        #expect(reads.dropFirst(2).dropLast().reduce(0, +) == noise.count)
-        #expect(reads.last == text.count)
+        let pieces = try reads(compressFrame(noise) + compressFrame(a), into: 1 << 20)
+        #expect(pieces.text == noise + a)
+        #expect(pieces.sizes.count > 1)
     }
 
     @Test func truncatedStreamIsAnError() throws {
