@@ -294,15 +294,7 @@ public struct KeyLines: Sendable {
             put(name)
             put(region)
         }
-        // Mostly both fit on the stack (a word or two each), and are appended from there in one go.
-        if count <= 32 {
-            withStackBytes(count) { out in
-                write(out)
-                texts.append(contentsOf: UnsafeBufferPointer(out))
-            }
-        } else {
-            texts.append(count: count, write)
-        }
+        texts.append(count: count, write)
         return start
     }
 
