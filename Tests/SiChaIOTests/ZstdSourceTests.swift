@@ -17,15 +17,18 @@ func compressFrame(_ bytes: [UInt8], checksum: Bool = false, sizeInHeader: Bool 
     return Array(out[0..<n])
 }
 
-func drain(_ source: ByteSource, chunk: Int) throws -> [UInt8] {
-    var out: [UInt8] = []
+/// What each read of `source` into a buffer of `chunk` bytes gives, one read after another, to its end.
+func reads(_ source: ByteSource, chunk: Int) throws -> [[UInt8]] {
+    var out: [[UInt8]] = []
     var buffer = [UInt8](repeating: 0, count: chunk)
     while true {
         let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
         if n == 0 { return out }
-        out += buffer[0..<n]
+        out.append(Array(buffer[0..<n]))
     }
 }
+
+func drain(_ source: ByteSource, chunk: Int) throws -> [UInt8] { Array(try reads(source, chunk: chunk).joined()) }
 
 /// Where the frames of the file at `path` start and where it ends, or nil when they do not all make sense.
 func boundaries(_ path: String) -> [Int]? {
@@ -80,13 +83,8 @@ func boundaries(_ path: String) -> [Int]? {
     @Test(arguments: [1, 4096, 1 << 20])
     func aReadEndsBeforeAFrameThatDoesNotFit(upstreamChunk: Int) throws {
         func reads(_ compressed: [UInt8], into size: Int) throws -> (sizes: [Int], text: [UInt8]) {
-            let source = try ZstdSource(MemorySource(compressed, chunk: upstreamChunk))
-            var buffer = [UInt8](repeating: 0, count: size), sizes: [Int] = [], text: [UInt8] = []
-            while case let n = try buffer.withUnsafeMutableBytes({ try source.read(into: $0) }), n > 0 {
-                sizes.append(n)
-                text += buffer[..<n]
-            }
-            return (sizes, text)
+            let pieces = try SiChaIOTests.reads(ZstdSource(MemorySource(compressed, chunk: upstreamChunk)), chunk: size)
+            return (pieces.map(\.count), Array(pieces.joined()))
         }
         let row = Array("530102201203050011,张三,1,2012-03-05\n".utf8)
         let a = Array([[UInt8]](repeating: row, count: 2500).joined()), b = row, c = Array(a.reversed())
