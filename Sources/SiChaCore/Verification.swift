@@ -370,7 +370,8 @@ struct PersonJoin {
         // Each part is released as it is copied, so that the children (millions) are not held
         // twice; a single part's are taken as they are. The parts are copied on all threads.
         let found = parts.value.map { $0!.children.count }
-        let starts = found.indices.map { found[..<$0].reduce(0, +) }
+        // Where each part's children go, and (last) how many there are in all.
+        let starts = found.reduce(into: [0]) { $0.append($0.last! + $1) }
         @Sendable func take(_ n: Int) -> PersonJoin {
             var part: PersonJoin?
             parts.update { swap(&part, &$0[n]) }
@@ -379,7 +380,7 @@ struct PersonJoin {
         if bounds.count == 1 {
             children = take(0).children
         } else {
-            let total = found.reduce(0, +)
+            let total = starts.last!
             children = [InScopeChild](unsafeUninitializedCapacity: total) { buffer, count in
                 struct Place: @unchecked Sendable { let at: UnsafeMutablePointer<InScopeChild>? }
                 let place = Place(at: buffer.baseAddress)
